@@ -1,0 +1,277 @@
+"""Text extraction from PDFs: one normalised text per page, in a sandboxed child process.
+
+`extract_pages` is what the app and the worker call: it runs `extract_pages_unsandboxed` in a
+fresh Python process (`python -m indexer._extract_child`) with an address-space limit, a CPU
+limit as a backstop, and a wall-clock limit enforced here by killing the child's whole process
+group. Everything wrong *inside* a file becomes a `failed` (or `needs_ocr`) result with a
+readable reason; only a file that cannot be opened at all (missing, a directory, no permission)
+raises `OSError`, because that is a storage fault for the caller to retry or repair, not a
+property of the document.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import signal
+import struct
+import subprocess
+import sys
+import unicodedata
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from pypdf import PdfReader
+from pypdf.errors import DependencyError, EmptyFileError, LimitReachedError, PyPdfError
+
+INDEXED = "indexed"
+NEEDS_OCR = "needs_ocr"
+FAILED = "failed"
+
+#: Exit status the child uses when it ran out of memory (it cannot be trusted to write JSON).
+EXIT_MEMORY = 86
+
+#: What pypdf lets escape on malformed input. `LimitReachedError` is a `PyPdfError` but not a
+#: `PdfReadError`; broken encryption raises a plain `ValueError` (see INDEXING.md), and
+#: `DependencyError` (e.g. AES without `cryptography`) is not a `PyPdfError` at all.
+DAMAGE_ERRORS: tuple[type[BaseException], ...] = (
+    PyPdfError,
+    DependencyError,
+    ValueError,
+    LookupError,
+    TypeError,
+    AttributeError,
+    ArithmeticError,
+    RecursionError,
+    AssertionError,
+    EOFError,
+    zlib.error,
+    struct.error,
+)
+
+_PROJECT_ROOT = Path(__file__).resolve().parent.parent
+_CHILD_MODULE = "indexer._extract_child"
+# C0/C1 control characters except tab and newline, plus lone surrogates (not encodable).
+_UNWANTED = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+_STDERR_TAIL = 300
+
+
+@dataclass(frozen=True)
+class ExtractionResult:
+    """The outcome of extracting one PDF."""
+
+    status: str  #: "indexed" | "needs_ocr" | "failed"
+    pages: list[str]  #: one NFKC-normalised text per page; empty when failed
+    page_count: int  #: 0 when unknown
+    reason: str | None  #: human-readable; None when every page had text
+
+
+class _NeedsPassword(Exception):
+    """The PDF is encrypted and the empty user password does not open it."""
+
+
+# --- in-process extraction (what the child runs) -------------------------------------------
+
+
+def extract_pages_unsandboxed(path: str | os.PathLike[str]) -> ExtractionResult:
+    """Extract one normalised text per page in this process, with no time or memory limit."""
+    try:
+        reader = _open(path)
+        page_count = len(reader.pages)
+    except _NeedsPassword:
+        return _failed("encrypted: a password is needed to open it")
+    except DAMAGE_ERRORS as exc:
+        return _failed(_describe(exc, path))
+    texts, errors = _read_pages(reader, page_count)
+    return _classify(texts, errors)
+
+
+def normalise_text(text: str) -> str:
+    """NFKC-normalise `text`, turn CR/CRLF into LF and drop other control characters."""
+    text = _UNWANTED.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    return unicodedata.normalize("NFKC", text)
+
+
+def _open(path: str | os.PathLike[str]) -> PdfReader:
+    """Open the PDF leniently, decrypting it with the empty password when it is encrypted."""
+    reader = PdfReader(path, strict=False)
+    if reader.is_encrypted and not reader.decrypt(""):
+        raise _NeedsPassword
+    return reader
+
+
+def _read_pages(reader: PdfReader, page_count: int) -> tuple[list[str], dict[int, str]]:
+    """Texts of all pages ("" for a page that failed) and the failures by 1-based page."""
+    texts: list[str] = []
+    errors: dict[int, str] = {}
+    for index in range(page_count):
+        try:
+            texts.append(normalise_text(reader.pages[index].extract_text()))
+        except DAMAGE_ERRORS as exc:
+            texts.append("")
+            errors[index + 1] = _describe(exc)
+    return texts, errors
+
+
+def _classify(texts: list[str], errors: dict[int, str]) -> ExtractionResult:
+    """Decide the status of a document that opened, from its page texts and page failures."""
+    count = len(texts)
+    if count == 0:
+        return _failed("the PDF has no pages")
+    if len(errors) == count:
+        return _failed(f"no page could be read: {next(iter(errors.values()))}", count)
+    notes = [_errors_note(errors)] if errors else []
+    if not any(text.strip() for text in texts):
+        notes.insert(0, "no text layer on any page (scanned?): needs OCR")
+        return ExtractionResult(NEEDS_OCR, texts, count, "; ".join(notes))
+    empty = [n for n, text in enumerate(texts, 1) if not text.strip() and n not in errors]
+    if empty:
+        has = "has" if len(empty) == 1 else "have"
+        notes.insert(0, f"{_pages_phrase(empty)} {has} no text layer")
+    return ExtractionResult(INDEXED, texts, count, "; ".join(notes) or None)
+
+
+def _errors_note(errors: dict[int, str]) -> str:
+    """'page 2 could not be read: <first reason>' for the pages that failed."""
+    return f"{_pages_phrase(sorted(errors))} could not be read: {next(iter(errors.values()))}"
+
+
+def _pages_phrase(numbers: Sequence[int]) -> str:
+    """'page 3' or 'pages 3, 7, 9-12' for sorted 1-based page numbers."""
+    runs: list[list[int]] = []
+    for n in numbers:
+        if runs and n == runs[-1][-1] + 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    parts = [str(r[0]) if len(r) == 1 else f"{r[0]}-{r[-1]}" for r in runs]
+    return ("page " if len(numbers) == 1 else "pages ") + ", ".join(parts)
+
+
+def _describe(exc: BaseException, path: str | os.PathLike[str] | None = None) -> str:
+    """A short readable reason for an exception raised on a broken or unsupported file."""
+    if isinstance(exc, EmptyFileError):
+        return "empty file"
+    if path is not None and not _has_pdf_header(path):
+        return f"not a PDF (no %PDF- header): {_first_line(exc)}"
+    if isinstance(exc, LimitReachedError):
+        return f"over pypdf's decompression limit: {_first_line(exc)}"
+    if isinstance(exc, RecursionError):
+        return "damaged PDF: objects nested too deeply"
+    if isinstance(exc, DependencyError):  # pypdf without `cryptography` cannot do AES
+        prefix = "encrypted: cannot decrypt" if "AES" in str(exc) else "missing library"
+        return f"{prefix}: {_first_line(exc)}"
+    return f"damaged PDF: {_first_line(exc)}"
+
+
+def _has_pdf_header(path: str | os.PathLike[str]) -> bool:
+    """Whether `%PDF-` occurs in the first 1024 bytes (where readers look for it)."""
+    with open(path, "rb") as file:
+        return b"%PDF-" in file.read(1024)
+
+
+def _first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (its class name when it has none), capped."""
+    lines = str(exc).strip().splitlines()
+    return (lines[0] if lines else type(exc).__name__)[:200]
+
+
+def _failed(reason: str, page_count: int = 0) -> ExtractionResult:
+    """A failed result."""
+    return ExtractionResult(FAILED, [], page_count, reason)
+
+
+# --- the sandbox (parent side) -------------------------------------------------------------
+
+
+def extract_pages(
+    path: str | os.PathLike[str], *, time_limit: float = 120.0, memory_limit: int = 1 << 30
+) -> ExtractionResult:
+    """Extract page texts in a child process limited to `time_limit` seconds (wall clock,
+    interpreter start included) and `memory_limit` bytes of address space.
+
+    Never raises for a bad PDF; raises `OSError` when `path` itself cannot be opened.
+    """
+    path = os.path.abspath(path)
+    with open(path, "rb"):
+        pass  # a missing or unreadable file is the caller's fault, not the document's
+    with _start_child(path, time_limit, memory_limit) as child:
+        try:
+            out, err = child.communicate(timeout=time_limit)
+        except subprocess.TimeoutExpired:
+            _kill_group(child)
+            return _failed(f"over the time limit ({time_limit:g} s)")
+        except BaseException:
+            _kill_group(child)
+            raise
+    return _child_outcome(child.returncode, out, err, time_limit, memory_limit)
+
+
+def _start_child(path: str, time_limit: float, memory_limit: int) -> subprocess.Popen[bytes]:
+    """Start the extraction child in its own session (so its group can be killed at once).
+
+    The child sets its own rlimits before reading the file: `preexec_fn` is not safe in a
+    threaded parent such as the web app's in-process worker.
+    """
+    cpu_seconds = int(time_limit) + 2  # backstop if this parent dies before killing it
+    pythonpath = os.pathsep.join(filter(None, [str(_PROJECT_ROOT), os.environ.get("PYTHONPATH")]))
+    return subprocess.Popen(
+        [sys.executable, "-m", _CHILD_MODULE, path, str(memory_limit), str(cpu_seconds)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=_PROJECT_ROOT,
+        env={**os.environ, "PYTHONPATH": pythonpath},
+        start_new_session=True,
+    )
+
+
+def _kill_group(child: subprocess.Popen[bytes]) -> None:
+    """SIGKILL the child's whole process group and reap the child."""
+    with contextlib.suppress(ProcessLookupError):  # the group is already gone
+        os.killpg(child.pid, signal.SIGKILL)
+    child.communicate()
+
+
+def _child_outcome(
+    returncode: int, out: bytes, err: bytes, time_limit: float, memory_limit: int
+) -> ExtractionResult:
+    """Turn the finished child's exit status and output into a result."""
+    over_memory = f"over the memory limit ({memory_limit // (1 << 20)} MB)"
+    stderr_tail = err.decode("utf-8", "replace").strip()[-_STDERR_TAIL:]
+    if returncode == 0:
+        return _parse_child_output(out)
+    if returncode == -signal.SIGXCPU:
+        return _failed(f"over the time limit ({time_limit:g} s of CPU)")
+    if returncode == EXIT_MEMORY or "MemoryError" in stderr_tail:
+        return _failed(over_memory)
+    if returncode < 0:
+        return _failed(f"{over_memory}: the extractor was killed by {_signal_name(-returncode)}")
+    last_line = stderr_tail.splitlines()[-1] if stderr_tail else "no message"
+    return _failed(f"the extractor crashed (exit status {returncode}): {last_line}")
+
+
+def _parse_child_output(out: bytes) -> ExtractionResult:
+    """Rebuild the result the child wrote as JSON on its stdout."""
+    try:
+        data = json.loads(out)
+        return ExtractionResult(
+            status=str(data["status"]),
+            pages=[str(text) for text in data["pages"]],
+            page_count=int(data["page_count"]),
+            reason=None if data["reason"] is None else str(data["reason"]),
+        )
+    except (ValueError, KeyError, TypeError) as exc:
+        return _failed(f"the extractor wrote an unreadable result: {_first_line(exc)}")
+
+
+def _signal_name(number: int) -> str:
+    """'SIGSEGV' for 11, or 'signal N' for an unknown number."""
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
