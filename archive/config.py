@@ -1,0 +1,43 @@
+"""Configuration from environment variables, with defaults for one data directory."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+MB = 1024 * 1024
+
+
+def _int_env(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+def from_environment() -> dict:
+    """Settings read from the environment; `create_app` layers test config over them."""
+    data_dir = Path(os.environ.get("ARCHIVE_DATA_DIR", "instance")).resolve()
+    return {
+        "SECRET_KEY": os.environ.get("SECRET_KEY"),
+        "ARCHIVE_DATA_DIR": str(data_dir),
+        "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL")
+        or f"sqlite:///{data_dir / 'archive.sqlite3'}",
+        #: inline (a worker thread in the web process), external (`flask worker`), off (tests)
+        "ARCHIVE_WORKER": os.environ.get("ARCHIVE_WORKER", "inline"),
+        "MAX_CONTENT_LENGTH": _int_env("ARCHIVE_MAX_UPLOAD_MB", 200) * MB,
+        "EXTRACT_TIME_LIMIT": float(os.environ.get("ARCHIVE_EXTRACT_TIME_LIMIT", "120")),
+        "EXTRACT_MEMORY_LIMIT": _int_env("ARCHIVE_EXTRACT_MEMORY_MB", 1024) * MB,
+        "JOB_MAX_ATTEMPTS": _int_env("ARCHIVE_JOB_MAX_ATTEMPTS", 3),
+        #: a running job whose worker has not reported for this long is taken up again
+        "JOB_LEASE_SECONDS": _int_env("ARCHIVE_JOB_LEASE_SECONDS", 600),
+        "WORKER_POLL_SECONDS": float(os.environ.get("ARCHIVE_WORKER_POLL_SECONDS", "1.0")),
+        "ARCHIVE_ADMIN_EMAIL": os.environ.get("ARCHIVE_ADMIN_EMAIL", "admin@example.org"),
+        "ARCHIVE_ADMIN_PASSWORD": os.environ.get("ARCHIVE_ADMIN_PASSWORD"),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "WTF_CSRF_TIME_LIMIT": None,
+        "JSON_SORT_KEYS": False,
+    }
+
+
+def data_path(config: dict, *parts: str) -> Path:
+    """A path inside the data directory."""
+    return Path(config["ARCHIVE_DATA_DIR"], *parts)

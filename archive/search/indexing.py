@@ -1,0 +1,131 @@
+"""Keeping the search index in step with the database; run by the worker only."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from flask import current_app
+from sqlalchemy import select
+
+from archive.documents.models import Document, File
+from archive.extensions import db
+from archive.stores import blob_store, search_index, text_cache
+from indexer.extract import ExtractionResult, extract_pages
+from indexer.index import FileRecord
+
+#: text statuses whose outcome is final for a blob, so a duplicate upload can reuse it
+_SETTLED = ("indexed", "needs_ocr", "failed")
+
+
+def file_record(file: File) -> FileRecord:
+    """What the index needs to know about a file besides its pages."""
+    document = file.document
+    delegation = document.delegation
+    return FileRecord(
+        file_id=file.id,
+        document_id=document.id,
+        sha256=file.sha256,
+        language=file.language,
+        meeting=document.meeting.code,
+        doc_type=document.doc_type,
+        delegation=delegation.code if delegation else None,
+        date=document.date,
+        status=document.status,
+        title=document.title,
+        symbol=document.symbol,
+        names=" ".join((delegation.names or {}).values()) if delegation else "",
+    )
+
+
+def _earlier_outcome(file: File) -> File | None:
+    """Another file with the same bytes whose extraction has already finished."""
+    query = select(File).where(
+        File.sha256 == file.sha256, File.id != file.id, File.text_status.in_(_SETTLED)
+    )
+    return db.session.scalars(query.limit(1)).first()
+
+
+def _extract(file: File) -> ExtractionResult:
+    earlier = _earlier_outcome(file)
+    pages = text_cache().get(file.sha256)
+    if earlier is not None and (pages is not None or earlier.text_status == "failed"):
+        return ExtractionResult(
+            earlier.text_status, pages or [], earlier.page_count or 0, earlier.text_reason
+        )
+    path = blob_store().path(file.sha256)
+    db.session.commit()  # hold no transaction open during a long extraction
+    return extract_pages(
+        path,
+        time_limit=current_app.config["EXTRACT_TIME_LIMIT"],
+        memory_limit=current_app.config["EXTRACT_MEMORY_LIMIT"],
+    )
+
+
+def extract_file(file_id: int) -> None:
+    """Extract a file's text (in a sandboxed process), keep it, index the document."""
+    file = db.session.get(File, file_id)
+    if file is None:
+        return  # deleted since the job was queued
+    result = _extract(file)
+    if result.status != "failed":
+        text_cache().put(file.sha256, result.pages)
+    file.page_count = result.page_count or None
+    file.text_status = result.status
+    file.text_reason = result.reason
+    _sync_document(file.document)
+    db.session.commit()
+
+
+def _indexable(document: Document) -> Iterator[tuple[FileRecord, list[str]]]:
+    for file in document.current_files:
+        pages = text_cache().get(file.sha256) if file.text_status == "indexed" else None
+        if pages:
+            yield file_record(file), pages
+
+
+def _sync_document(document: Document) -> None:
+    index = search_index()
+    index.delete_document(document.id)
+    index.add_files(_indexable(document))
+
+
+def index_document(document_id: int) -> None:
+    """Bring a document's index entries in line with its current files and metadata."""
+    document = db.session.get(Document, document_id)
+    if document is None:
+        search_index().delete_document(document_id)
+    else:
+        _sync_document(document)
+
+
+def unindex_document(document_id: int) -> None:
+    """Remove a deleted document from the index."""
+    search_index().delete_document(document_id)
+
+
+def mark_extraction_given_up(file_id: int, error: str) -> None:
+    """After the last failed attempt, say so on the file."""
+    file = db.session.get(File, file_id)
+    if file is not None:
+        file.text_status = "failed"
+        file.text_reason = f"could not be processed: {error}"[:2000]
+        db.session.commit()
+
+
+def all_indexable() -> Iterator[tuple[FileRecord, list[str]]]:
+    """Every current, indexed file with its stored text: the input of a rebuild."""
+    for document in db.session.scalars(select(Document).order_by(Document.id)):
+        yield from _indexable(document)
+
+
+def indexable_count() -> int:
+    """How many files a rebuild will index (for progress bars)."""
+    query = select(File.id).where(File.is_current.is_(True), File.text_status == "indexed")
+    return len(db.session.scalars(query).all())
+
+
+def ensure_index_current() -> None:
+    """Rebuild the index when its schema version differs from the code's (or it is missing)."""
+    index = search_index()
+    if index.needs_rebuild():
+        index.rebuild(all_indexable())

@@ -1,0 +1,40 @@
+"""The app's blob store, text cache and search index, one of each per process."""
+
+from __future__ import annotations
+
+import threading
+
+from flask import Flask, current_app
+
+from archive.config import data_path
+from indexer.index import SearchIndex
+from indexer.textcache import TextCache
+from storage import BlobStore
+
+_index_lock = threading.Lock()
+
+
+def init_stores(app: Flask) -> None:
+    """Create the blob store and text cache under the data directory."""
+    app.extensions["archive.blobs"] = BlobStore(data_path(app.config, "blobs"))
+    app.extensions["archive.text"] = TextCache(data_path(app.config, "text"))
+
+
+def blob_store() -> BlobStore:
+    return current_app.extensions["archive.blobs"]
+
+
+def text_cache() -> TextCache:
+    return current_app.extensions["archive.text"]
+
+
+def search_index() -> SearchIndex:
+    """The process's search index, opened on first use (after any fork)."""
+    index = current_app.extensions.get("archive.index")
+    if index is None:
+        with _index_lock:
+            index = current_app.extensions.get("archive.index")
+            if index is None:
+                index = SearchIndex(data_path(current_app.config, "index"), text_cache())
+                current_app.extensions["archive.index"] = index
+    return index

@@ -1,0 +1,953 @@
+"""The search index: page-level writes, atomic rebuilds, and grouped, faceted search.
+
+Layout under ``root``: versioned index directories ``v<SCHEMA_VERSION>-<timestamp>-<pid>``
+(each with a ``SCHEMA_VERSION`` sentinel file) and a ``CURRENT`` pointer file naming the live
+one. A rebuild fills a new directory and then replaces ``CURRENT`` with ``os.replace``; every
+``SearchIndex`` (in any process) notices the new pointer on its next search.
+
+One Whoosh document is one page. A search walks every matching page once, groups the pages by
+``document_id`` and derives the ranked documents, the total and the facet counts from that one
+pass, so they always agree. Page text is not stored in the index: snippets are highlighted from
+the :class:`~indexer.textcache.TextCache`.
+"""
+
+from __future__ import annotations
+
+import datetime
+import html
+import logging
+import os
+import re
+import shutil
+import threading
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+from whoosh import query as wq
+from whoosh.filedb.filestore import FileStorage
+from whoosh.highlight import (
+    FIRST,
+    BasicFragmentScorer,
+    Fragment,
+    HtmlFormatter,
+    PinpointFragmenter,
+    top_fragments,
+)
+from whoosh.index import FileIndex, LockError
+from whoosh.qparser import MultifieldParser, plugins
+from whoosh.reading import IndexReader
+from whoosh.searching import Searcher
+from whoosh.writing import IndexWriter
+
+from indexer import schema as schema_module
+from indexer.analysis import TermSpans, nfkc
+from indexer.textcache import TextCache, validate_digest
+
+__all__ = [
+    "DocumentHit",
+    "FileRecord",
+    "IndexOutdatedError",
+    "LockError",
+    "PageHit",
+    "QueryError",
+    "SearchIndex",
+    "SearchQuery",
+    "SearchResults",
+    "parse_user_query",
+]
+
+log = logging.getLogger(__name__)
+
+STATUSES = ("draft", "published", "withdrawn")
+SORTS = ("relevance", "date")
+MAX_QUERY_CHARS = 1000
+MAX_QUERY_WORDS = 64
+MAX_QUERY_NESTING = 16
+MIN_WILDCARD_PREFIX = 3
+MAX_PER_PAGE = 100
+HITS_PER_DOCUMENT = 3
+WRITER_LIMITMB = 256
+NEUTRAL_BOOST = 1.5
+POINTER = "CURRENT"
+VERSION_FILE = "SCHEMA_VERSION"
+OPEN_RETRIES = (0.05, 0.2, 0.5)
+_QUESTION_MARKS = re.compile("[?\u055e\u061f\u1367]")
+_LANGUAGE_CODE = re.compile(r"[a-z]{2,3}")
+_NULL_QUERY_TYPE = type(wq.NullQuery)  # the parser returns _NullQuery instances for "nothing"
+
+
+# Public data types
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    """Metadata of one file (a language version of a document) whose pages are indexed."""
+
+    file_id: int
+    document_id: int
+    sha256: str
+    language: str
+    meeting: str
+    doc_type: str
+    delegation: str | None
+    date: datetime.date | None
+    status: str
+    title: str
+    symbol: str | None
+    names: str = ""
+
+    def __post_init__(self) -> None:
+        validate_digest(self.sha256)
+        if self.status not in STATUSES:
+            raise ValueError(f"status must be one of {STATUSES}, not {self.status!r}")
+        if not _LANGUAGE_CODE.fullmatch(self.language):
+            raise ValueError(f"language must be a lowercase ISO 639 code, not {self.language!r}")
+
+
+@dataclass
+class SearchQuery:
+    """What a user asked for: query text, filters, statuses visible to them, page and order."""
+
+    q: str = ""
+    meeting: str | None = None
+    doc_type: str | None = None
+    language: str | None = None
+    delegation: str | None = None
+    date_from: datetime.date | None = None
+    date_to: datetime.date | None = None
+    statuses: tuple[str, ...] = ("published",)
+    page: int = 1
+    per_page: int = 20
+    sort: str = "relevance"
+
+
+@dataclass(frozen=True)
+class PageHit:
+    """A matching page; ``snippet`` is escaped text whose only markup is ``<mark>``."""
+
+    page: int
+    snippet: str
+
+
+@dataclass(frozen=True)
+class DocumentHit:
+    """A matching document, shown through its best-matching file and pages."""
+
+    document_id: int
+    file_id: int
+    language: str
+    score: float
+    hits: list[PageHit]
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    """One page of documents, the number of matching documents and facet counts."""
+
+    total: int
+    page: int
+    per_page: int
+    items: list[DocumentHit]
+    facets: dict[str, dict[str, int]]
+
+
+class QueryError(ValueError):
+    """The query cannot be run; the message is safe to show to the user."""
+
+
+class IndexOutdatedError(RuntimeError):
+    """The live index was built with another schema version; run the reindex command."""
+
+
+# Query parsing
+
+
+def parse_user_query(text: str, fields: list[str]) -> wq.Query | None:
+    """Parse query-box text over ``fields``; None when empty. Raises QueryError."""
+    cleaned = _clean_query_text(text)
+    if not cleaned:
+        return None
+    parser = _make_parser(fields)
+    try:
+        parsed = parser.parse(cleaned)
+    except Exception as exc:  # whoosh raises assorted errors on odd input
+        raise QueryError("The query could not be understood; check its quotes and brackets.") from exc
+    _check_patterns(parsed)
+    return parsed
+
+
+def _clean_query_text(text: str) -> str:
+    """NFKC the text, enforce the size limits and drop '?' (not a wildcard here)."""
+    if len(text) > MAX_QUERY_CHARS:
+        raise QueryError(f"The query is too long (at most {MAX_QUERY_CHARS} characters).")
+    text = _QUESTION_MARKS.sub(" ", nfkc(text)).strip()
+    if len(text) > MAX_QUERY_CHARS:
+        raise QueryError(f"The query is too long (at most {MAX_QUERY_CHARS} characters).")
+    if len(text.split()) > MAX_QUERY_WORDS:
+        raise QueryError(f"The query has too many words (at most {MAX_QUERY_WORDS}).")
+    if _nesting(text) > MAX_QUERY_NESTING:
+        raise QueryError("The query has too many nested brackets.")
+    return text
+
+
+def _nesting(text: str) -> int:
+    """Return the deepest bracket nesting in ``text`` (unbalanced brackets are tolerated)."""
+    depth = deepest = 0
+    for char in text:
+        if char == "(":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char == ")":
+            depth = max(0, depth - 1)
+    return deepest
+
+
+def _make_parser(fields: list[str]) -> MultifieldParser:
+    """A parser over ``fields`` without ranges, '*:*', single quotes or date parsing."""
+    boosts = {schema_module.NEUTRAL_FIELD: NEUTRAL_BOOST}
+    parser = MultifieldParser(fields, schema_module.QUERY_SCHEMA, fieldboosts=boosts)
+    for plugin in (plugins.RangePlugin, plugins.EveryPlugin, plugins.SingleQuotePlugin):
+        parser.remove_plugin_class(plugin)
+    return parser
+
+
+def _check_patterns(parsed: wq.Query) -> None:
+    """Reject wildcards without a literal prefix long enough to bound the lexicon scan."""
+    for node in _walk(parsed):
+        if isinstance(node, wq.PatternQuery):
+            prefix = re.split(r"[*?]", node.text, maxsplit=1)[0]
+            if len(prefix) < MIN_WILDCARD_PREFIX:
+                raise QueryError(
+                    f"A wildcard needs at least {MIN_WILDCARD_PREFIX} letters before *."
+                )
+
+
+def _walk(node: wq.Query) -> Iterator[wq.Query]:
+    """Yield ``node`` and all its sub-queries."""
+    yield node
+    for child in node.children():
+        yield from _walk(child)
+
+
+def _positive_nodes(node: wq.Query) -> Iterator[wq.Query]:
+    """Yield the sub-queries whose matches should be highlighted (not under NOT)."""
+    if isinstance(node, wq.Not):
+        return
+    if isinstance(node, wq.AndNot):
+        yield from _positive_nodes(node.a)
+        return
+    yield node
+    for child in node.children():
+        yield from _positive_nodes(child)
+
+
+def _filter_query(query: SearchQuery) -> wq.Query:
+    """Build the Whoosh filter for statuses, facet values and the date range."""
+    parts: list[wq.Query] = [wq.Or([wq.Term("status", s) for s in query.statuses])]
+    for name in schema_module.FACET_FIELDS:
+        value = getattr(query, name)
+        if value:
+            parts.append(wq.Term(name, value.lower() if name == "language" else value))
+    if query.date_from or query.date_to:
+        start = _start_of(query.date_from) if query.date_from else None
+        end = _end_of(query.date_to) if query.date_to else None
+        parts.append(wq.DateRange("date", start, end))
+    return wq.And(parts)
+
+
+def _start_of(day: datetime.date) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time.min)
+
+
+def _end_of(day: datetime.date) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time.max)
+
+
+def _search_fields(language: str | None) -> list[str]:
+    """The fields a query searches: one language's text field or all, plus the neutral one."""
+    if language:
+        texts = [schema_module.text_field_for(language.lower())]
+    else:
+        texts = schema_module.all_text_fields()
+    return [*texts, schema_module.NEUTRAL_FIELD]
+
+
+def _validate(query: SearchQuery) -> None:
+    """Raise QueryError for paging, sorting or status values the index cannot serve."""
+    if query.page < 1:
+        raise QueryError("page must be 1 or more.")
+    if not 1 <= query.per_page <= MAX_PER_PAGE:
+        raise QueryError(f"per_page must be between 1 and {MAX_PER_PAGE}.")
+    if query.sort not in SORTS:
+        raise QueryError(f"sort must be one of: {', '.join(SORTS)}.")
+    unknown = set(query.statuses) - set(STATUSES)
+    if unknown:
+        raise QueryError(f"Unknown status: {', '.join(sorted(unknown))}.")
+
+
+# Snippets
+
+
+class MarkFormatter(HtmlFormatter):
+    """Whoosh's escaping HTML formatter, wrapping matches in a bare ``<mark>`` element."""
+
+    template = "<%(tag)s>%(t)s</%(tag)s>"
+
+    def __init__(self) -> None:
+        super().__init__(tagname="mark", between=" … ")
+
+
+_ONLY_MARK = re.compile(r"</?mark>")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+LEAD_CHARS = 200
+
+
+def clean_page_text(text: str) -> str:
+    """NFKC, drop control characters and collapse whitespace (offsets then match tokens)."""
+    return " ".join(_CONTROL.sub(" ", nfkc(text)).split())
+
+
+@dataclass(slots=True)
+class _Span:
+    """A token as whoosh's fragmenters, scorers and formatters use it."""
+
+    text: str
+    pos: int
+    startchar: int
+    endchar: int
+    matched: bool = False
+    boost: float = 1.0
+
+    def copy(self) -> _Span:
+        return _Span(self.text, self.pos, self.startchar, self.endchar, self.matched, self.boost)
+
+
+def make_snippet(
+    text: str, spans: TermSpans, terms: frozenset[str], phrases: list[list[str]]
+) -> str:
+    """Return an escaped excerpt of ``text`` with the matched words in ``<mark>``.
+
+    Falls back to the escaped start of the page when nothing on it matches (for example when
+    only the title or symbol matched).
+    """
+    text = clean_page_text(text)
+    matched = list(_merge_adjacent(text, _matched_spans(text, spans, terms, phrases)))
+    if matched:
+        fragmenter = PinpointFragmenter(maxchars=240, surround=70, charlimit=None)
+        fragments = [_trim_to_words(f) for f in fragmenter.fragment_matches(text, matched)]
+        best = top_fragments(fragments, 2, BasicFragmentScorer(), FIRST)
+        snippet = MarkFormatter().format(best)
+        if best and _only_mark_markup(snippet):
+            return snippet
+    return _lead(text)
+
+
+def _trim_to_words(fragment: Fragment) -> Fragment:
+    """Drop the partial words at the cut edges of a fragment (not at the page's own edges)."""
+    text, matches = fragment.text, fragment.matches
+    if fragment.startchar > 0:
+        space = text.find(" ", fragment.startchar, matches[0].startchar)
+        fragment.startchar = space + 1 if space >= 0 else fragment.startchar
+    if fragment.endchar < len(text):
+        space = text.rfind(" ", matches[-1].endchar, fragment.endchar)
+        fragment.endchar = space if space >= 0 else fragment.endchar
+    return fragment
+
+
+def _only_mark_markup(snippet: str) -> bool:
+    """True if the only markup in ``snippet`` is <mark>…</mark> (a guard on the formatter)."""
+    rest = _ONLY_MARK.sub("", snippet)
+    return "<" not in rest and ">" not in rest
+
+
+def _lead(text: str) -> str:
+    """The escaped beginning of ``text``, cut at a word boundary."""
+    if len(text) <= LEAD_CHARS:
+        return html.escape(text, quote=False)
+    cut = text.rfind(" ", 0, LEAD_CHARS)
+    return html.escape(text[: cut if cut > 0 else LEAD_CHARS], quote=False) + " …"
+
+
+def _matched_spans(
+    text: str, spans: TermSpans, terms: frozenset[str], phrases: list[list[str]]
+) -> list[_Span]:
+    """The tokens of ``text`` equal to a query term or inside an occurrence of a phrase."""
+    wanted = terms.union(*phrases)
+    if not wanted:
+        return []
+    found = [_Span(t, pos, a, b, t in terms) for pos, t, a, b in spans.spans(text, wanted)]
+    by_pos = {span.pos: span for span in found}
+    for words in phrases:
+        for span in found:
+            run = [by_pos.get(span.pos + k) for k in range(len(words))]
+            if all(s is not None and s.text == w for s, w in zip(run, words, strict=True)):
+                for s in run:
+                    s.matched = True  # type: ignore[union-attr]
+    return [span for span in found if span.matched]
+
+
+def _merge_adjacent(text: str, matched: list[_Span]) -> Iterator[_Span]:
+    """Merge consecutive matches separated only by spaces (or nothing) into one highlight."""
+    pending: _Span | None = None
+    for span in matched:
+        if pending is not None and span.pos == pending.pos + 1:
+            if not text[pending.endchar : span.startchar].strip():
+                pending.endchar, pending.pos = span.endchar, span.pos
+                continue
+        if pending is not None:
+            yield pending
+        pending = span.copy()
+    if pending is not None:
+        yield pending
+
+
+def _highlight_terms(
+    parsed: wq.Query, fieldname: str, reader: IndexReader
+) -> tuple[frozenset[str], list[list[str]]]:
+    """Return the terms and phrases of ``parsed`` that apply to ``fieldname``."""
+    terms: set[str] = set()
+    phrases: list[list[str]] = []
+    for node in _positive_nodes(parsed):
+        if getattr(node, "fieldname", None) != fieldname:
+            continue
+        if isinstance(node, wq.Phrase):
+            phrases.append(list(node.words))
+        elif isinstance(node, wq.Term):
+            terms.add(node.text)
+        elif isinstance(node, wq.MultiTerm):
+            terms.update(_expanded_words(node, reader))
+    return frozenset(terms), phrases
+
+
+def _expanded_words(node: wq.MultiTerm, reader: IndexReader, limit: int = 500) -> list[str]:
+    """The index words a prefix or wildcard query expands to (at most ``limit``)."""
+    field = reader.schema[node.fieldname]
+    words = []
+    for _, btext in node.expanded_terms(reader):
+        words.append(field.from_bytes(btext))
+        if len(words) >= limit:
+            break
+    return words
+
+
+# Column values, loaded once per searcher generation
+
+
+@dataclass(frozen=True)
+class _Columns:
+    """Per-page metadata indexed by global docnum, read from the index's columns."""
+
+    document_id: list[int]
+    file_id: list[int]
+    language: list[str]
+    meeting: list[str]
+    doc_type: list[str]
+    delegation: list[str]
+    year: list[int]
+    day: list[int]
+
+    @classmethod
+    def load(cls, reader: IndexReader) -> _Columns:
+        """Read every column the search needs into lists."""
+        count = reader.doc_count_all()
+        names = cls.__dataclass_fields__
+        return cls(**{name: _column_values(reader, name, count) for name in names})
+
+
+def _column_values(reader: IndexReader, name: str, count: int) -> list:
+    """All values of one column, one per docnum (deleted documents included)."""
+    column = reader.column_reader(name)
+    values = list(column)
+    if len(values) != count:  # a segment without the column: read value by value
+        values = [column[docnum] for docnum in range(count)]
+    return values
+
+
+# Grouping and ranking
+
+
+Groups = dict[int, list[tuple[float, int]]]  # document_id -> [(score, docnum)], best first
+
+
+def _collect(searcher: Searcher, parsed: wq.Query | None, allowed: set[int], cols: _Columns) -> Groups:
+    """Group the allowed matching pages by document, each group sorted best page first."""
+    groups: defaultdict[int, list[tuple[float, int]]] = defaultdict(list)
+    if parsed is None:
+        for docnum in sorted(allowed):
+            groups[cols.document_id[docnum]].append((0.0, docnum))
+        return groups
+    context = searcher.context(needs_current=True)
+    for subsearcher, offset in searcher.leaf_searchers():
+        matcher = parsed.matcher(subsearcher, context).replace()  # prune empty branches
+        while matcher.is_active():
+            docnum = offset + matcher.id()
+            if docnum in allowed:
+                groups[cols.document_id[docnum]].append((matcher.score(), docnum))
+            matcher.next()
+    for pages in groups.values():
+        pages.sort(key=lambda page: (-page[0], page[1]))
+    return groups
+
+
+def _rank(groups: Groups, cols: _Columns, by_date: bool) -> list[int]:
+    """Order document ids by best page score, or by date (newest first)."""
+
+    def relevance(doc: int) -> tuple:
+        score, docnum = groups[doc][0]
+        return (-score, -cols.day[docnum], -doc)
+
+    def newest(doc: int) -> tuple:
+        return (-cols.day[groups[doc][0][1]], -doc)
+
+    return sorted(groups, key=newest if by_date else relevance)
+
+
+def _facets(groups: Groups, cols: _Columns) -> dict[str, dict[str, int]]:
+    """Count matching documents per meeting, doc_type, language, delegation and year."""
+    counts: dict[str, Counter[str]] = {
+        name: Counter() for name in (*schema_module.FACET_FIELDS, "year")
+    }
+    for pages in groups.values():
+        first = pages[0][1]
+        for name in ("meeting", "doc_type", "delegation"):
+            value = getattr(cols, name)[first]
+            if value:
+                counts[name][value] += 1
+        if cols.year[first]:
+            counts["year"][str(cols.year[first])] += 1
+        counts["language"].update({cols.language[docnum] for _, docnum in pages})
+    return {name: _by_count(counter) for name, counter in counts.items()}
+
+
+def _by_count(counter: Counter[str]) -> dict[str, int]:
+    """A facet's counts, largest first, then by value."""
+    return dict(sorted(counter.items(), key=lambda item: (-item[1], item[0])))
+
+
+# The index
+
+
+class SearchIndex:
+    """The page-level Whoosh index of the archive (see the module docstring)."""
+
+    def __init__(
+        self, root: Path | str, text_cache: TextCache, *, writer_timeout: float = 30.0
+    ) -> None:
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.text_cache = text_cache
+        self.writer_timeout = writer_timeout
+        self._search_lock = threading.Lock()
+        self._write_lock = threading.Lock()
+        self._searcher: Searcher | None = None
+        self._searcher_dir: str | None = None
+        self._columns: tuple[Searcher, _Columns] | None = None
+        self._term_spans: dict[str, TermSpans] = {}
+
+    # Writes
+
+    def add_files(self, files: Iterable[tuple[FileRecord, list[str]]]) -> int:
+        """Index the pages of each file, replacing what was indexed for its file_id.
+
+        One writer and one commit for the whole batch; on error the writer is cancelled and
+        the error re-raised. A file_id given twice keeps its last pages. Returns pages written.
+        """
+        batch = {record.file_id: (record, pages) for record, pages in files}
+        if not batch:
+            return 0
+        with self._write_lock, self._writer(create=True) as writer:
+            for record, pages in batch.values():
+                writer.delete_by_term("file_id", record.file_id)
+            return sum(_add_pages(writer, record, pages) for record, pages in batch.values())
+
+    def delete_files(self, file_ids: Iterable[int]) -> None:
+        """Remove every page of the given files."""
+        self._delete("file_id", file_ids)
+
+    def delete_document(self, document_id: int) -> None:
+        """Remove every page of every file of a document."""
+        self._delete("document_id", [document_id])
+
+    def _delete(self, fieldname: str, values: Iterable[int]) -> None:
+        """Delete the pages whose ``fieldname`` is one of ``values``, in one commit."""
+        values = list(values)
+        if not values:
+            return
+        with self._write_lock, self._writer(create=False) as writer:
+            if writer is not None:
+                for value in values:
+                    writer.delete_by_term(fieldname, value)
+
+    @contextmanager
+    def _writer(self, *, create: bool) -> Iterator[IndexWriter | None]:
+        """Yield a writer on the live index; commit on success, cancel and re-raise on error."""
+        writer = self._open_writer(create=create)
+        if writer is None:
+            yield None
+            return
+        try:
+            yield writer
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit()
+
+    def _open_writer(self, *, create: bool) -> IndexWriter | None:
+        """Lock the live index for writing, making sure no rebuild swapped it meanwhile."""
+        for _ in range(3):
+            name = self._read_pointer()
+            if name is None:
+                if not create:
+                    return None
+                name = self._create_initial()
+            if _read_version(self.root / name) != schema_module.SCHEMA_VERSION:
+                raise IndexOutdatedError("The search index must be rebuilt (schema changed).")
+            ix = self._open_dir(name)
+            writer = ix.writer(timeout=self.writer_timeout, limitmb=WRITER_LIMITMB)
+            if self._read_pointer() == name:
+                return writer
+            writer.cancel()
+        raise LockError("The search index is being replaced; try again.")
+
+    # Rebuild and versions
+
+    def needs_rebuild(self) -> bool:
+        """True when there is no index yet or it was built with another schema version."""
+        name = self._read_pointer()
+        if name is None:
+            return True
+        path = self.root / name
+        if not whoosh_index.exists_in(str(path)):
+            return True
+        return _read_version(path) != schema_module.SCHEMA_VERSION
+
+    def rebuild(
+        self,
+        files: Iterable[tuple[FileRecord, list[str]]],
+        *,
+        progress: Callable[[int], None] | None = None,
+        procs: int = 1,
+    ) -> int:
+        """Build a new index from ``files`` in a new directory, then swap it in atomically.
+
+        Writers on the old index are held off (its write lock is taken) until the swap, so
+        no write is lost in the old directory. ``progress(n)`` is called with the number of
+        files processed so far. ``procs > 1`` uses Whoosh's multiprocess writer with one
+        segment per process. Returns the number of pages indexed.
+        """
+        with self._write_lock, self._rebuild_lock():
+            old = self._hold_old_index()
+            try:
+                name, count = self._build(files, progress, procs)
+                self._swap(name)
+            finally:
+                if old is not None:
+                    old.cancel()
+            self._remove_stale_dirs(keep=name)
+        return count
+
+    def _build(
+        self,
+        files: Iterable[tuple[FileRecord, list[str]]],
+        progress: Callable[[int], None] | None,
+        procs: int,
+    ) -> tuple[str, int]:
+        """Write all files into a fresh versioned directory; remove it on failure."""
+        name, ix = self._new_index_dir()
+        try:
+            writer = ix.writer(limitmb=WRITER_LIMITMB, procs=procs, multisegment=procs > 1)
+            try:
+                count = _add_all(writer, files, progress)
+            except BaseException:
+                writer.cancel()
+                raise
+            writer.commit()
+        except BaseException:
+            shutil.rmtree(self.root / name, ignore_errors=True)
+            raise
+        return name, count
+
+    def _create_initial(self) -> str:
+        """Create and publish an empty index if there is none yet; return the live name."""
+        with self._rebuild_lock():
+            name = self._read_pointer()
+            if name is None:
+                name, _ = self._new_index_dir()
+                self._swap(name)
+        return name
+
+    def _new_index_dir(self) -> tuple[str, FileIndex]:
+        """Create ``v<version>-<timestamp>-<pid>`` with its sentinel and an empty index."""
+        stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%S%f")
+        name = f"v{schema_module.SCHEMA_VERSION}-{stamp}-{os.getpid()}"
+        path = self.root / name
+        path.mkdir()
+        (path / VERSION_FILE).write_text(f"{schema_module.SCHEMA_VERSION}\n", encoding="ascii")
+        return name, whoosh_index.create_in(str(path), schema_module.SCHEMA)
+
+    def _hold_old_index(self) -> IndexWriter | None:
+        """Take the write lock of the live index (if it opens) so writers wait for the swap."""
+        name = self._read_pointer()
+        if name is None:
+            return None
+        try:
+            ix = self._open_dir(name)
+        except Exception:  # unreadable or outdated: nothing to protect
+            log.warning("rebuild: the old index %s cannot be opened", name, exc_info=True)
+            return None
+        return ix.writer(timeout=self.writer_timeout)
+
+    @contextmanager
+    def _rebuild_lock(self) -> Iterator[None]:
+        """Hold an inter-process lock while creating or swapping index directories."""
+        lock = FileStorage(str(self.root)).lock("REBUILD_LOCK")
+        deadline = time.monotonic() + self.writer_timeout
+        while not lock.acquire(blocking=False):
+            if time.monotonic() > deadline:
+                raise LockError("Another rebuild of the search index is running.")
+            time.sleep(0.05)
+        try:
+            yield
+        finally:
+            lock.release()
+
+    def _swap(self, name: str) -> None:
+        """Point ``CURRENT`` at ``name`` atomically (temp file, fsync, os.replace)."""
+        tmp = self.root / f".{POINTER}.{os.getpid()}.tmp"
+        with open(tmp, "w", encoding="ascii") as handle:
+            handle.write(name + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, self.root / POINTER)
+        _fsync_dir(self.root)
+
+    def _remove_stale_dirs(self, keep: str) -> None:
+        """Delete index directories other than ``keep`` (open readers keep their files)."""
+        for child in self.root.iterdir():
+            if child.is_dir() and child.name.startswith("v") and child.name != keep:
+                shutil.rmtree(child, ignore_errors=True)
+
+    def _read_pointer(self) -> str | None:
+        """The name of the live index directory, or None before the first index exists."""
+        try:
+            name = (self.root / POINTER).read_text(encoding="ascii").strip()
+        except FileNotFoundError:
+            return None
+        return name or None
+
+    def _open_dir(self, name: str) -> FileIndex:
+        """Open an index directory, retrying briefly; never deletes anything on failure."""
+        for delay in OPEN_RETRIES:
+            try:
+                return whoosh_index.open_dir(str(self.root / name))
+            except Exception:
+                log.warning("opening search index %s failed; retrying", name, exc_info=True)
+                time.sleep(delay)
+        return whoosh_index.open_dir(str(self.root / name))
+
+    # Reads
+
+    def indexed_file_ids(self) -> set[int]:
+        """The file ids that have at least one page in the index."""
+        with self._search_lock:
+            searcher = self._fresh_searcher()
+            if searcher is None:
+                return set()
+            cols = self._columns_for(searcher)
+            return {cols.file_id[docnum] for docnum in searcher.reader().all_doc_ids()}
+
+    def search(self, query: SearchQuery) -> SearchResults:
+        """Run a query: documents ranked by relevance or date, with total and facets."""
+        _validate(query)
+        parsed = parse_user_query(query.q, _search_fields(query.language))
+        with self._search_lock:
+            searcher = self._fresh_searcher()
+            if searcher is None or not query.statuses or isinstance(parsed, _NULL_QUERY_TYPE):
+                return SearchResults(0, query.page, query.per_page, [], {})
+            cols = self._columns_for(searcher)
+            allowed = set(searcher.docs_for_query(_filter_query(query)))
+            groups = _collect(searcher, parsed, allowed, cols)
+            ranked = _rank(groups, cols, by_date=parsed is None or query.sort == "date")
+            start = (query.page - 1) * query.per_page
+            chosen = ranked[start : start + query.per_page]
+            items = self._document_hits(searcher, parsed, groups, chosen, cols)
+            facets = _facets(groups, cols)
+        return SearchResults(len(groups), query.page, query.per_page, items, facets)
+
+    def close(self) -> None:
+        """Release the searcher (and its files)."""
+        with self._search_lock:
+            self._close_searcher()
+
+    def _fresh_searcher(self) -> Searcher | None:
+        """The searcher on the live index, reopened after a swap and refreshed after commits."""
+        name = self._read_pointer()
+        if name is None:
+            self._close_searcher()
+            return None
+        if self._searcher is None or name != self._searcher_dir:
+            self._close_searcher()
+            self._searcher = self._open_dir(name).searcher()
+            self._searcher_dir = name
+        else:
+            self._searcher = self._searcher.refresh()
+        return self._searcher
+
+    def _close_searcher(self) -> None:
+        if self._searcher is not None:
+            self._searcher.close()
+        self._searcher = None
+        self._searcher_dir = None
+        self._columns = None
+        self._term_spans = {}
+
+    def _columns_for(self, searcher: Searcher) -> _Columns:
+        """Column values for this searcher generation (cached until the next refresh)."""
+        if self._columns is None or self._columns[0] is not searcher:
+            self._columns = (searcher, _Columns.load(searcher.reader()))
+        return self._columns[1]
+
+    # Result items
+
+    def _document_hits(
+        self,
+        searcher: Searcher,
+        parsed: wq.Query | None,
+        groups: Groups,
+        chosen: list[int],
+        cols: _Columns,
+    ) -> list[DocumentHit]:
+        """Build the items of one results page with their best pages and snippets."""
+        snippets = _SnippetMaker(searcher, parsed, self.text_cache, self._term_spans)
+        items = []
+        for doc in chosen:
+            pages = groups[doc]
+            best_file = cols.file_id[pages[0][1]]
+            same_file = [docnum for _, docnum in pages if cols.file_id[docnum] == best_file]
+            limit = HITS_PER_DOCUMENT if parsed is not None else 1
+            hits = [snippets.page_hit(docnum) for docnum in same_file[:limit]]
+            language = cols.language[pages[0][1]]
+            items.append(DocumentHit(doc, best_file, language, float(pages[0][0]), hits))
+        return items
+
+
+class _SnippetMaker:
+    """Makes page hits for one search, caching page texts and per-field highlight terms."""
+
+    def __init__(
+        self,
+        searcher: Searcher,
+        parsed: wq.Query | None,
+        cache: TextCache,
+        spans: dict[str, TermSpans],
+    ) -> None:
+        self.searcher = searcher
+        self.parsed = parsed
+        self.cache = cache
+        self.spans = spans
+        self._pages: dict[str, list[str]] = {}
+        self._terms: dict[str, tuple[frozenset[str], list[list[str]]]] = {}
+
+    def page_hit(self, docnum: int) -> PageHit:
+        """The page number and snippet of one indexed page."""
+        stored = self.searcher.stored_fields(docnum)
+        number = stored["page"]
+        pages = self._page_texts(stored["sha256"])
+        text = pages[number - 1] if 0 < number <= len(pages) else ""
+        fieldname = schema_module.text_field_for(stored["language"])
+        terms, phrases = self._terms_for(fieldname)
+        return PageHit(number, make_snippet(text, self._spans(fieldname), terms, phrases))
+
+    def _spans(self, fieldname: str) -> TermSpans:
+        """The (memoising) re-tokenizer of a field, shared by the searches of one index."""
+        if fieldname not in self.spans:
+            self.spans[fieldname] = TermSpans(self.searcher.schema[fieldname].analyzer)
+        return self.spans[fieldname]
+
+    def _page_texts(self, sha256: str) -> list[str]:
+        if sha256 not in self._pages:
+            self._pages[sha256] = self.cache.get(sha256) or []
+        return self._pages[sha256]
+
+    def _terms_for(self, fieldname: str) -> tuple[frozenset[str], list[list[str]]]:
+        if self.parsed is None:
+            return frozenset(), []
+        if fieldname not in self._terms:
+            reader = self.searcher.reader()
+            self._terms[fieldname] = _highlight_terms(self.parsed, fieldname, reader)
+        return self._terms[fieldname]
+
+
+# Page documents
+
+
+def _add_all(
+    writer: IndexWriter,
+    files: Iterable[tuple[FileRecord, list[str]]],
+    progress: Callable[[int], None] | None,
+) -> int:
+    """Add every file to a writer on an empty index; a repeated file_id keeps its first pages."""
+    seen: set[int] = set()
+    count = 0
+    for done, (record, pages) in enumerate(files, start=1):
+        if record.file_id in seen:
+            log.warning("rebuild: file %s given twice; keeping the first", record.file_id)
+        else:
+            seen.add(record.file_id)
+            count += _add_pages(writer, record, pages)
+        if progress is not None:
+            progress(done)
+    return count
+
+
+def _add_pages(writer: IndexWriter, record: FileRecord, pages: list[str]) -> int:
+    """Add one Whoosh document per page of a file; return the number of pages."""
+    common = _file_fields(record)
+    textfield = schema_module.text_field_for(record.language)
+    for number, text in enumerate(pages, start=1):
+        writer.add_document(key=f"{record.file_id}:{number}", page=number, **{textfield: text}, **common)
+    return len(pages)
+
+
+def _file_fields(record: FileRecord) -> dict[str, object]:
+    """The fields shared by every page of a file (every column always has a value)."""
+    fields: dict[str, object] = {
+        "document_id": record.document_id,
+        "file_id": record.file_id,
+        "sha256": record.sha256,
+        "status": record.status,
+        "language": record.language,
+        "meeting": record.meeting,
+        "doc_type": record.doc_type,
+        "delegation": record.delegation or "",
+        "year": record.date.year if record.date else 0,
+        "day": record.date.toordinal() if record.date else 0,
+        schema_module.NEUTRAL_FIELD: " ".join(
+            part for part in (record.symbol, record.title, record.names) if part
+        ),
+    }
+    if record.date:
+        fields["date"] = _start_of(record.date)
+    return fields
+
+
+def _read_version(path: Path) -> int | None:
+    """The schema version recorded in an index directory, or None if unreadable."""
+    try:
+        return int((path / VERSION_FILE).read_text(encoding="ascii").strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _fsync_dir(path: Path) -> None:
+    """Flush a directory entry change to disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

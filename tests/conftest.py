@@ -1,0 +1,141 @@
+"""Fixtures: an app on a fresh data directory, clients, tokens and factories."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from archive import create_app
+from archive.extensions import db
+
+
+@pytest.fixture
+def app(tmp_path: Path):
+    """The archive on its own data directory; jobs run only when a test runs them."""
+    data = tmp_path / "data"
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "ARCHIVE_DATA_DIR": str(data),
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{data / 'archive.sqlite3'}",
+            "ARCHIVE_WORKER": "off",
+            "EXTRACT_TIME_LIMIT": 60.0,
+            "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
+        }
+    )
+    with app.app_context():
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def data_dir(app) -> Path:
+    return Path(app.config["ARCHIVE_DATA_DIR"])
+
+
+@pytest.fixture
+def run_jobs(app):
+    """Run every due job now, as the worker would; returns how many ran."""
+    from archive.jobs.worker import run_pending
+
+    return lambda: run_pending(app)
+
+
+@pytest.fixture
+def make_user(app):
+    from archive.auth.services import create_user
+
+    def make(
+        email: str = "editor@example.org", role: str = "editor", password: str = "a-long-password"
+    ):
+        with app.app_context():
+            user = create_user(email, password, role)
+            return user.id
+
+    return make
+
+
+@pytest.fixture
+def token(app, make_user) -> str:
+    """An editor's API token."""
+    from archive.auth.services import create_token
+
+    make_user()
+    with app.app_context():
+        return create_token("editor@example.org")
+
+
+@pytest.fixture
+def auth_headers(token) -> dict:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def make_meeting(client, auth_headers):
+    """Create a meeting through the API; returns its JSON."""
+
+    def make(code: str = "12MSP", **fields):
+        body = {
+            "code": code,
+            "title": f"Meeting {code}",
+            "start_date": "2024-09-10",
+            "end_date": "2024-09-13",
+            "venue": "Geneva",
+            "body": "CCM",
+        } | fields
+        response = client.post("/api/v1/meetings", json=body, headers=auth_headers)
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()
+
+    return make
+
+
+@pytest.fixture
+def pdf_bytes():
+    """Real PDFs made by the demo's generator: pdf_bytes(["page one", "page two"])."""
+    from archive.demo.pdfs import make_pdf
+
+    return lambda pages=("Victim assistance at the meeting.",): make_pdf(list(pages))
+
+
+@pytest.fixture
+def upload(client, auth_headers, pdf_bytes):
+    """Upload a document through the API; returns the response."""
+
+    def do(pages=None, *, data: bytes | None = None, filename: str = "statement.pdf", **fields):
+        form = {
+            "meeting": "12MSP",
+            "doc_type": "statement",
+            "language": "en",
+            "title": "Statement on victim assistance",
+            "status": "published",
+        } | fields
+        content = data if data is not None else pdf_bytes(pages or ["Victim assistance."])
+        form["file"] = (io.BytesIO(content), filename)
+        return client.post(
+            "/api/v1/documents", data=form, headers=auth_headers, content_type="multipart/form-data"
+        )
+
+    return do
+
+
+def stored_blobs(data_dir: Path) -> list[Path]:
+    """Every file in the blob store's folder (blobs and leftovers alike)."""
+    root = data_dir / "blobs"
+    return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
