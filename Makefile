@@ -6,6 +6,9 @@ STAMP := $(VENV)/.installed
 FLASK := $(BIN)/flask --app wsgi
 export ARCHIVE_DATA_DIR ?= $(CURDIR)/instance
 
+# SECRET_KEY from the environment, else the one kept in the data directory
+WITH_KEY = SECRET_KEY="$${SECRET_KEY:-$$(cat $(ARCHIVE_DATA_DIR)/secret_key)}"
+
 .PHONY: run test lint format bench system-deps venv clean
 
 $(STAMP): requirements.txt requirements-dev.txt
@@ -28,9 +31,9 @@ system-deps:
 run: $(STAMP) system-deps
 	@mkdir -p $(ARCHIVE_DATA_DIR)
 	@test -f $(ARCHIVE_DATA_DIR)/secret_key || $(BIN)/python -c "import secrets; print(secrets.token_hex(32))" > $(ARCHIVE_DATA_DIR)/secret_key
-	$(FLASK) db upgrade
-	$(FLASK) setup
-	SECRET_KEY=$$(cat $(ARCHIVE_DATA_DIR)/secret_key) $(FLASK) run --host 127.0.0.1 --port $${PORT:-5000}
+	$(WITH_KEY) $(FLASK) db upgrade
+	$(WITH_KEY) $(FLASK) setup
+	$(WITH_KEY) $(FLASK) run --host 127.0.0.1 --port $${PORT:-5000}
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
