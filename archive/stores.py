@@ -16,7 +16,9 @@ _index_lock = threading.Lock()
 
 def init_stores(app: Flask) -> None:
     """Create the blob store and text cache under the data directory."""
-    app.extensions["archive.blobs"] = BlobStore(data_path(app.config, "blobs"))
+    blobs = BlobStore(data_path(app.config, "blobs"))
+    blobs.cleanup_abandoned()  # temp files of uploads whose process died
+    app.extensions["archive.blobs"] = blobs
     app.extensions["archive.text"] = TextCache(data_path(app.config, "text"))
 
 

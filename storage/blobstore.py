@@ -15,6 +15,7 @@ import hashlib
 import io
 import os
 import re
+import socket
 import tempfile
 import time
 from collections.abc import Iterator
@@ -25,6 +26,24 @@ from typing import BinaryIO
 _DIGEST_RE = re.compile(r"[0-9a-f]{64}")
 _SHARD_RE = re.compile(r"[0-9a-f]{2}")
 _TEMP_SUFFIX = ".tmp"
+#: temp file names start with "host~pid~" so that abandoned ones can be told apart
+_PREFIX_SEP = "~"
+
+
+def _writer_prefix() -> str:
+    return f"{socket.gethostname()}{_PREFIX_SEP}{os.getpid()}{_PREFIX_SEP}"
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 _BLOB_MODE = 0o644
 
 
@@ -71,7 +90,9 @@ class BlobStore:
         self, stream: BinaryIO, *, max_bytes: int | None = None, chunk_size: int = 1 << 20
     ) -> BlobInfo:
         """Store everything ``stream`` yields; on any error nothing is left behind."""
-        fd, tmp_name = tempfile.mkstemp(suffix=_TEMP_SUFFIX, dir=self.tmp_dir)
+        fd, tmp_name = tempfile.mkstemp(
+            prefix=_writer_prefix(), suffix=_TEMP_SUFFIX, dir=self.tmp_dir
+        )
         tmp_path = Path(tmp_name)
         try:
             with os.fdopen(fd, "wb", buffering=0) as tmp:
@@ -115,6 +136,25 @@ class BlobStore:
                         removed += 1
                 except FileNotFoundError:  # another process finished or cleaned it first
                     continue
+        return removed
+
+    def cleanup_abandoned(self) -> int:
+        """Remove temp files whose writing process, on this host, no longer runs.
+
+        Safe at any time, even while other processes upload: their writers are alive.
+        """
+        host = socket.gethostname()
+        removed = 0
+        with os.scandir(self.tmp_dir) as entries:
+            for entry in entries:
+                writer_host, _, rest = entry.name.partition(_PREFIX_SEP)
+                pid, _, _ = rest.partition(_PREFIX_SEP)
+                if writer_host == host and pid.isdigit() and not _process_alive(int(pid)):
+                    try:
+                        os.unlink(entry.path)
+                        removed += 1
+                    except FileNotFoundError:
+                        continue
         return removed
 
     # -- reading -----------------------------------------------------------------

@@ -25,3 +25,23 @@ def test_settings_come_from_the_environment(tmp_path, monkeypatch):
     assert app.config["ARCHIVE_WORKER"] == "external"
     assert app.config["SQLALCHEMY_DATABASE_URI"].endswith("/d/archive.sqlite3")
     assert (tmp_path / "d").is_dir()
+
+
+def test_start_removes_temp_files_of_dead_uploads(tmp_path, monkeypatch):
+    import socket
+    import subprocess
+    import sys
+
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    leftover = tmp_path / "blobs" / "tmp" / f"{socket.gethostname()}~{dead}~x.tmp"
+    leftover.parent.mkdir(parents=True)
+    leftover.write_bytes(b"%PDF-1.4 half an upload")
+    monkeypatch.setenv("SECRET_KEY", "s")
+    monkeypatch.setenv("ARCHIVE_DATA_DIR", str(tmp_path))
+    create_app()
+    assert not leftover.exists()

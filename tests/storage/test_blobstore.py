@@ -266,7 +266,7 @@ def test_process_killed_mid_write_leaves_only_a_temp_file_that_cleanup_removes(
     store = BlobStore(root)  # a restart: the constructor itself deletes nothing
     assert files_under(root) == leftovers
     assert list(store.iter_digests()) == []
-    assert store.cleanup_temp() == 1
+    assert store.cleanup_abandoned() == 1  # its writer is dead: no age needed
     assert_empty(store)
 
 
@@ -317,3 +317,14 @@ def test_iter_digests_lists_exactly_the_stored_blobs(store: BlobStore) -> None:
     (store.tmp_dir / "upload.tmp").write_bytes(b"half")
 
     assert list(store.iter_digests()) == sorted(digests)
+
+
+def test_cleanup_abandoned_spares_live_writers(store: BlobStore) -> None:
+    import socket
+
+    mine = store.tmp_dir / f"{socket.gethostname()}~{os.getpid()}~abc.tmp"
+    other_host = store.tmp_dir / "elsewhere~1~abc.tmp"
+    mine.write_bytes(b"in progress")
+    other_host.write_bytes(b"someone else's")
+    assert store.cleanup_abandoned() == 0
+    assert sorted(files_under(store.tmp_dir)) == sorted([mine, other_host])
