@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
@@ -12,6 +13,10 @@ from archive.extensions import db
 from archive.timeutil import utcnow
 
 ROLES = ("admin", "editor")
+
+
+def new_session_nonce() -> str:
+    return secrets.token_hex(16)
 
 
 class User(UserMixin, db.Model):
@@ -25,12 +30,18 @@ class User(UserMixin, db.Model):
     role: Mapped[str] = mapped_column(String(16), default="editor")
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: part of every session cookie; changing it (at logout, password reset, deactivation)
+    #: makes every earlier session of this user invalid
+    session_nonce: Mapped[str] = mapped_column(String(32), default=new_session_nonce)
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")
 
     @property
     def is_active(self) -> bool:  # Flask-Login
         return self.active
+
+    def get_id(self) -> str:  # Flask-Login: the session holds the id and the nonce
+        return f"{self.id}:{self.session_nonce}"
 
     @property
     def is_admin(self) -> bool:

@@ -17,8 +17,13 @@ def init_login(app: Flask) -> None:
     login_manager.user_loader(_load_user)
 
 
-def _load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+def _load_user(session_id: str) -> User | None:
+    """The user of a session cookie, if its nonce is still the user's current one."""
+    user_id, _, nonce = session_id.partition(":")
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    if user is None or not nonce or user.session_nonce != nonce:
+        return None
+    return user
 
 
 def _bearer_token() -> str | None:

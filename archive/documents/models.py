@@ -50,6 +50,8 @@ class Document(db.Model):
     recording_offset: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    #: set when moved to the trash; an admin can restore it or empty the trash
+    deleted_at: Mapped[datetime | None] = mapped_column(index=True)
 
     meeting: Mapped[Meeting] = relationship(back_populates="documents")
     delegation: Mapped[Delegation | None] = relationship()

@@ -10,7 +10,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from archive import validation
-from archive.access import visible_statuses
+from archive.access import is_staff, visible_statuses
 from archive.audit.services import record
 from archive.auth.models import User
 from archive.delegations.services import delegation_for_upload
@@ -22,6 +22,7 @@ from archive.jobs.services import enqueue
 from archive.meetings.services import find_meeting
 from archive.recordings.models import Recording
 from archive.stores import blob_store
+from archive.timeutil import utcnow
 from storage import BlobInfo
 
 #: the metadata fields of an upload, as named in the import manifest
@@ -206,12 +207,34 @@ def update_document(user: User | None, document: Document, changes: dict) -> Doc
 
 
 def delete_document(user: User | None, document: Document) -> None:
-    """Remove a document and its files' rows; blobs no longer used go at the next repair."""
-    document_id = document.id
-    db.session.delete(document)
-    record(user, "document.delete", "document", document_id, title=document.title)
-    enqueue("unindex_document", {"document_id": document_id})
+    """Move a document to the trash: hidden everywhere, restorable by an admin."""
+    document.deleted_at = utcnow()
+    record(user, "document.delete", "document", document.id, title=document.title)
+    enqueue("unindex_document", {"document_id": document.id})
     db.session.commit()
+
+
+def restore_document(user: User | None, document: Document) -> None:
+    """Bring a document back from the trash, with its status as it was."""
+    document.deleted_at = None
+    record(user, "document.restore", "document", document.id, title=document.title)
+    enqueue("index_document", {"document_id": document.id})
+    db.session.commit()
+
+
+def trashed_documents() -> list[Document]:
+    query = select(Document).where(Document.deleted_at.is_not(None))
+    return list(db.session.scalars(query.order_by(Document.deleted_at.desc())))
+
+
+def empty_trash(user: User | None) -> int:
+    """Delete trashed documents for good; blobs no longer used go at the next repair."""
+    documents = trashed_documents()
+    for document in documents:
+        record(user, "document.purge", "document", document.id, title=document.title)
+        db.session.delete(document)
+    db.session.commit()
+    return len(documents)
 
 
 def find_document(document_id: int) -> Document | None:
@@ -219,12 +242,18 @@ def find_document(document_id: int) -> Document | None:
 
 
 def get_document(document_id: int, user: User | None) -> Document:
-    """The document as this user may see it: drafts and withdrawn ones are a 404 to the public."""
+    """The document as this user may see it by its URL; drafts and trashed ones are a 404.
+
+    A withdrawn document keeps its URL (its page says it was withdrawn) but leaves
+    listings and search.
+    """
     document = find_document(document_id)
+    staff = is_staff(user)
     if (
         document is None
-        or document.status not in visible_statuses(user)
-        or not (document.meeting.published or "draft" in visible_statuses(user))
+        or document.deleted_at is not None
+        or (document.status == "draft" and not staff)
+        or not (document.meeting.published or staff)
     ):
         raise NotFound(f"No document with id {document_id}.")
     return document
@@ -279,7 +308,9 @@ def download_name(file: File) -> str:
 
 def list_documents(user: User | None, *, delegation_id: int | None = None) -> list[Document]:
     """Visible documents, newest first, optionally of one delegation."""
-    query = select(Document).where(Document.status.in_(visible_statuses(user)))
+    query = select(Document).where(
+        Document.status.in_(visible_statuses(user)), Document.deleted_at.is_(None)
+    )
     if delegation_id is not None:
         query = query.where(Document.delegation_id == delegation_id)
     return list(db.session.scalars(query.order_by(Document.date.desc().nulls_last())))

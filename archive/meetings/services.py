@@ -77,7 +77,11 @@ def meeting_documents(meeting: Meeting, user: User | None) -> list[Document]:
     """The meeting's documents visible to the user, by type, date and title."""
     query = (
         select(Document)
-        .where(Document.meeting_id == meeting.id, Document.status.in_(visible_statuses(user)))
+        .where(
+            Document.meeting_id == meeting.id,
+            Document.status.in_(visible_statuses(user)),
+            Document.deleted_at.is_(None),
+        )
         .order_by(Document.doc_type, Document.date, Document.title)
     )
     return list(db.session.scalars(query))

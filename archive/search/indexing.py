@@ -92,7 +92,7 @@ def _sync_document(document: Document) -> None:
 def index_document(document_id: int) -> None:
     """Bring a document's index entries in line with its current files and metadata."""
     document = db.session.get(Document, document_id)
-    if document is None:
+    if document is None or document.deleted_at is not None:
         search_index().delete_document(document_id)
     else:
         _sync_document(document)
@@ -114,7 +114,8 @@ def mark_extraction_given_up(file_id: int, error: str) -> None:
 
 def all_indexable() -> Iterator[tuple[FileRecord, list[str]]]:
     """Every current, indexed file with its stored text: the input of a rebuild."""
-    for document in db.session.scalars(select(Document).order_by(Document.id)):
+    live = select(Document).where(Document.deleted_at.is_(None)).order_by(Document.id)
+    for document in db.session.scalars(live):
         yield from _indexable(document)
 
 

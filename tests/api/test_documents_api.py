@@ -165,7 +165,7 @@ def test_show_update_and_delete(client, upload, auth_headers, app):
     assert client.delete(url).status_code == 401
     assert client.delete(url, headers=auth_headers).status_code == 204
     assert client.get(url, headers=auth_headers).status_code == 404
-    assert _counts(app) == (0, 0)
+    assert _counts(app) == (1, 1)  # in the trash, restorable
 
 
 def test_add_language_and_new_version_keeps_the_old_one(client, upload, auth_headers, pdf_bytes):
@@ -200,12 +200,23 @@ def test_drafts_are_hidden_from_meeting_listings(client, upload, auth_headers):
     assert sorted(d["title"] for d in staff) == ["Draft one", "Published one"]
 
 
-def test_withdrawn_documents_are_hidden_like_missing_ones(client, upload, auth_headers):
+def test_withdrawn_documents_keep_their_url_but_leave_listings(client, upload, auth_headers):
     doc = upload().get_json()
     client.patch(
         f"/api/v1/documents/{doc['id']}", json={"status": "withdrawn"}, headers=auth_headers
     )
+    shown = client.get(f"/api/v1/documents/{doc['id']}")
+    assert shown.status_code == 200 and shown.get_json()["status"] == "withdrawn"
+    assert client.get("/api/v1/meetings/12MSP").get_json()["documents"] == []
+    page = client.get(f"/documents/{doc['id']}").get_data(as_text=True)
+    assert "withdrawn" in page
+
+
+def test_deleted_documents_are_hidden_like_missing_ones(client, upload, auth_headers):
+    doc = upload().get_json()
+    client.delete(f"/api/v1/documents/{doc['id']}", headers=auth_headers)
     missing = client.get("/api/v1/documents/999999")
-    withdrawn = client.get(f"/api/v1/documents/{doc['id']}")
-    assert withdrawn.status_code == missing.status_code == 404
-    assert withdrawn.get_json()["error"]["code"] == missing.get_json()["error"]["code"]
+    deleted = client.get(f"/api/v1/documents/{doc['id']}", headers=auth_headers)
+    assert deleted.status_code == missing.status_code == 404
+    assert deleted.get_json()["error"]["code"] == missing.get_json()["error"]["code"]
+    assert client.get(f"/documents/{doc['id']}/download").status_code == 404
