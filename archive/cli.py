@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from archive.auth import services as auth
 from archive.auth.models import User
+from archive.documents.cli import import_command
 from archive.errors import ArchiveError
 from archive.extensions import db
 from archive.meetings.models import Meeting
@@ -171,3 +172,4 @@ def register_commands(app: Flask) -> None:
         app.cli.add_command(command)
     for command in (reindex_command, check_command):
         app.cli.add_command(command)
+    app.cli.add_command(import_command)
