@@ -47,6 +47,7 @@ def _require_secret_key(app: Flask) -> None:
 
 def _init_extensions(app: Flask) -> None:
     from archive import models  # noqa: F401  (register every model with the mapper)
+    from archive.auth.limits import init_limiter
     from archive.auth.sessions import init_login
     from archive.database import configure_engine
     from archive.errors import register_error_handlers
@@ -59,19 +60,26 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     login_manager.init_app(app)
     init_login(app)
+    init_limiter(app)
     init_stores(app)
     init_templating(app)
     register_error_handlers(app)
 
 
 def _register_blueprints(app: Flask) -> None:
+    from archive.admin.routes import bp as admin_bp
     from archive.api.routes import bp as api_bp
+    from archive.audit.routes import bp as audit_bp
+    from archive.auth.routes import bp as auth_bp
+    from archive.auth.staff_routes import bp as staff_users_bp
     from archive.delegations.routes import bp as delegations_bp
     from archive.documents.routes import bp as documents_bp
     from archive.meetings.routes import bp as meetings_bp
     from archive.search.routes import bp as search_bp
 
-    for blueprint in (meetings_bp, documents_bp, delegations_bp, search_bp):
+    for blueprint in (meetings_bp, documents_bp, delegations_bp, search_bp, admin_bp):
+        app.register_blueprint(blueprint)
+    for blueprint in (auth_bp, staff_users_bp, audit_bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api_bp)  # API writes check the bearer token, or CSRF themselves for sessions
     app.register_blueprint(api_bp)

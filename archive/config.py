@@ -16,6 +16,7 @@ def _int_env(name: str, default: int) -> int:
 def from_environment() -> dict:
     """Settings read from the environment; `create_app` layers test config over them."""
     data_dir = Path(os.environ.get("ARCHIVE_DATA_DIR", "instance")).resolve()
+    secure_cookies = os.environ.get("ARCHIVE_COOKIE_SECURE") == "1"
     return {
         "SECRET_KEY": os.environ.get("SECRET_KEY"),
         "ARCHIVE_DATA_DIR": str(data_dir),
@@ -34,6 +35,17 @@ def from_environment() -> dict:
         "ARCHIVE_ADMIN_PASSWORD": os.environ.get("ARCHIVE_ADMIN_PASSWORD"),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "WTF_CSRF_TIME_LIMIT": None,
+        #: session and remember cookies: never readable by scripts, not sent cross-site
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": secure_cookies,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": secure_cookies,
+        #: where login attempts are counted (Flask-Limiter); memory:// is per process
+        "RATELIMIT_STORAGE_URI": os.environ.get("ARCHIVE_RATELIMIT_STORAGE_URI", "memory://"),
+        #: wrong or right, POSTs to /login allowed per account and per address
+        "LOGIN_RATE_LIMIT": os.environ.get("ARCHIVE_LOGIN_RATE_LIMIT", "10 per minute"),
         "JSON_SORT_KEYS": False,
     }
 

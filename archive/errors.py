@@ -46,6 +46,16 @@ class Conflict(ArchiveError):
     status, code = 409, "conflict"
 
 
+class Duplicate(Conflict):
+    """The same bytes are already stored as another document."""
+
+    code = "duplicate"
+
+    def __init__(self, document_id: int):
+        super().__init__(f"The same file is already stored as document {document_id}.")
+        self.document_id = document_id
+
+
 class TooLarge(ArchiveError):
     status, code = 413, "too_large"
 

@@ -44,6 +44,10 @@ def date_range(start: date | None, end: date | None) -> str:
     return f"{long_date(start)} – {long_date(end)}"
 
 
+def doc_type_label(doc_type: str) -> str:
+    return DOC_TYPE_LABELS.get(doc_type, doc_type)
+
+
 def file_size(size: int | None) -> str:
     if size is None:
         return ""
@@ -59,7 +63,7 @@ def init_templating(app: Flask) -> None:
         language_name=language_name,
         long_date=long_date,
         file_size=file_size,
-        doc_type_label=lambda t: DOC_TYPE_LABELS.get(t, t),
+        doc_type_label=doc_type_label,
     )
     app.jinja_env.globals.update(date_range=date_range, viewer=current_viewer)
 

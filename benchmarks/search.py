@@ -223,6 +223,16 @@ def summarize(values: list[float]) -> dict[str, float]:
     }
 
 
+def after_commit(index: SearchIndex, files: list, query: SearchQuery) -> dict[str, float]:
+    """Re-add 10 files (one small commit, as the worker does), then time the next search."""
+    commit = timed(lambda: index.add_files(files[:10]))
+    search = timed(lambda: index.search(query))
+    return {
+        "commit_10_files_ms": round(commit * 1000, 1),
+        "next_search_ms": round(search * 1000, 1),
+    }
+
+
 def timed(function: Callable[[], object]) -> float:
     """Seconds one call takes."""
     started = time.perf_counter()
@@ -244,6 +254,11 @@ def print_report(result: dict) -> None:
                 f" = {r['docs_per_s']} docs/s, {r['pages_per_s']} pages/s{extra}"
             )
     print(f"first search (open searcher + load columns): {result['first_search_ms']} ms")
+    after = result["after_commit"]
+    print(
+        f"10-file commit: {after['commit_10_files_ms']} ms;"
+        f" next search (reopen, new segment's columns): {after['next_search_ms']} ms"
+    )
     print(f"{'kind':<10}{'n':>6}{'median ms':>12}{'p95 ms':>10}{'max ms':>10}")
     for kind, stats in result["latency"].items():
         print(
@@ -288,6 +303,7 @@ def run(params: Params, workdir: Path) -> dict:
     result["first_search_ms"] = round(timed(lambda: index.search(first)) * 1000, 1)
     mix = query_mix(random.Random(params.seed))
     result["latency"] = time_queries(index, mix, params.queries)
+    result["after_commit"] = after_commit(index, files, first)
     index.close()
     return result
 

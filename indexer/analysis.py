@@ -197,7 +197,10 @@ class TermSpans:
         return self._memo[word]
 
     def spans(self, text: str, wanted: Set[str]) -> Iterator[tuple[int, str, int, int]]:
-        """Yield (position, term, startchar, endchar) of the NFKC ``text``'s tokens in ``wanted``."""
+        """Yield (position, term, startchar, endchar) of the tokens of ``text`` in ``wanted``.
+
+        ``text`` must already be NFKC-normalised so that the offsets refer to it.
+        """
         memo = self._memo
         for pos, match in enumerate(self.expression.finditer(text)):
             word = match.group()

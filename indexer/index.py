@@ -24,8 +24,10 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
+from typing import TypeVar
 
 from whoosh import index as whoosh_index
 from whoosh import query as wq
@@ -69,15 +71,21 @@ MAX_QUERY_CHARS = 1000
 MAX_QUERY_WORDS = 64
 MAX_QUERY_NESTING = 16
 MIN_WILDCARD_PREFIX = 3
+MAX_WILDCARD_TERMS = 200
+MAX_PHRASE_SLOP = 10
 MAX_PER_PAGE = 100
 HITS_PER_DOCUMENT = 3
 WRITER_LIMITMB = 256
+REBUILD_BATCH_FILES = 1000
 NEUTRAL_BOOST = 1.5
 POINTER = "CURRENT"
 VERSION_FILE = "SCHEMA_VERSION"
 OPEN_RETRIES = (0.05, 0.2, 0.5)
 _QUESTION_MARKS = re.compile("[?\u055e\u061f\u1367]")
+_WILDCARD_WORD = re.compile(r"[^\s()\"]*\*[^\s()\"]*")
+_WORD_CHARS = re.compile(r"\w")
 _LANGUAGE_CODE = re.compile(r"[a-z]{2,3}")
+_T = TypeVar("_T")
 _NULL_QUERY_TYPE = type(wq.NullQuery)  # the parser returns _NullQuery instances for "nothing"
 
 
@@ -176,8 +184,11 @@ def parse_user_query(text: str, fields: list[str]) -> wq.Query | None:
     try:
         parsed = parser.parse(cleaned)
     except Exception as exc:  # whoosh raises assorted errors on odd input
-        raise QueryError("The query could not be understood; check its quotes and brackets.") from exc
+        raise QueryError(
+            "The query could not be understood; check its quotes and brackets."
+        ) from exc
     _check_patterns(parsed)
+    _cap_slop(parsed)
     return parsed
 
 
@@ -192,6 +203,7 @@ def _clean_query_text(text: str) -> str:
         raise QueryError(f"The query has too many words (at most {MAX_QUERY_WORDS}).")
     if _nesting(text) > MAX_QUERY_NESTING:
         raise QueryError("The query has too many nested brackets.")
+    _check_wildcards(text)
     return text
 
 
@@ -216,15 +228,35 @@ def _make_parser(fields: list[str]) -> MultifieldParser:
     return parser
 
 
+def _check_wildcards(text: str) -> None:
+    """Require MIN_WILDCARD_PREFIX letters before the first * of every word (bounded scans)."""
+    for word in _WILDCARD_WORD.findall(text):
+        if len(_WORD_CHARS.findall(word.split("*", 1)[0])) < MIN_WILDCARD_PREFIX:
+            raise QueryError(f"A wildcard needs at least {MIN_WILDCARD_PREFIX} letters before *.")
+
+
 def _check_patterns(parsed: wq.Query) -> None:
-    """Reject wildcards without a literal prefix long enough to bound the lexicon scan."""
+    """Reject what still scans a whole field: '*' alone (Every) or an empty pattern prefix."""
     for node in _walk(parsed):
-        if isinstance(node, wq.PatternQuery):
-            prefix = re.split(r"[*?]", node.text, maxsplit=1)[0]
-            if len(prefix) < MIN_WILDCARD_PREFIX:
-                raise QueryError(
-                    f"A wildcard needs at least {MIN_WILDCARD_PREFIX} letters before *."
-                )
+        empty_prefix = isinstance(node, wq.PatternQuery) and node.text[:1] in ("", "*", "?")
+        if isinstance(node, wq.Every) or empty_prefix:
+            raise QueryError(f"A wildcard needs at least {MIN_WILDCARD_PREFIX} letters before *.")
+
+
+def _cap_slop(parsed: wq.Query) -> None:
+    """Limit ``"a b"~N`` proximity to MAX_PHRASE_SLOP words."""
+    for node in _walk(parsed):
+        if isinstance(node, wq.Phrase):
+            node.slop = max(1, min(node.slop, MAX_PHRASE_SLOP))
+
+
+def check_expansions(parsed: wq.Query, reader: IndexReader) -> None:
+    """Reject wildcards that expand to more than MAX_WILDCARD_TERMS words in the index."""
+    for node in _walk(parsed):
+        if isinstance(node, wq.MultiTerm):
+            terms = islice(node.expanded_terms(reader), MAX_WILDCARD_TERMS + 1)
+            if sum(1 for _ in terms) > MAX_WILDCARD_TERMS:
+                raise QueryError("A wildcard matches too many words; type more letters before *.")
 
 
 def _walk(node: wq.Query) -> Iterator[wq.Query]:
@@ -395,15 +427,19 @@ def _merge_adjacent(text: str, matched: list[_Span]) -> Iterator[_Span]:
     """Merge consecutive matches separated only by spaces (or nothing) into one highlight."""
     pending: _Span | None = None
     for span in matched:
-        if pending is not None and span.pos == pending.pos + 1:
-            if not text[pending.endchar : span.startchar].strip():
-                pending.endchar, pending.pos = span.endchar, span.pos
-                continue
+        if pending is not None and _adjacent(text, pending, span):
+            pending.endchar, pending.pos = span.endchar, span.pos
+            continue
         if pending is not None:
             yield pending
         pending = span.copy()
     if pending is not None:
         yield pending
+
+
+def _adjacent(text: str, left: _Span, right: _Span) -> bool:
+    """True if ``right`` is the next token after ``left`` with only spaces between them."""
+    return right.pos == left.pos + 1 and not text[left.endchar : right.startchar].strip()
 
 
 def _highlight_terms(
@@ -451,21 +487,61 @@ class _Columns:
     year: list[int]
     day: list[int]
 
-    @classmethod
-    def load(cls, reader: IndexReader) -> _Columns:
-        """Read every column the search needs into lists."""
-        count = reader.doc_count_all()
-        names = cls.__dataclass_fields__
-        return cls(**{name: _column_values(reader, name, count) for name in names})
+
+_COLUMN_NAMES = tuple(_Columns.__dataclass_fields__)
+_NO_COLUMNS = _Columns(**{name: [] for name in _COLUMN_NAMES})
 
 
-def _column_values(reader: IndexReader, name: str, count: int) -> list:
-    """All values of one column, one per docnum (deleted documents included)."""
-    column = reader.column_reader(name)
-    values = list(column)
-    if len(values) != count:  # a segment without the column: read value by value
-        values = [column[docnum] for docnum in range(count)]
-    return values
+class _ColumnCache:
+    """Column values per segment, kept across commits: a written segment never changes
+    (deletions are recorded apart), so after a commit only the new segments are read."""
+
+    def __init__(self) -> None:
+        self._segments: dict[str, dict[str, list]] = {}
+
+    def load(self, reader: IndexReader) -> _Columns:
+        """The columns of every document of ``reader``, in global docnum order."""
+        if reader.doc_count_all() == 0:  # no segments, no column readers
+            return _NO_COLUMNS
+        current: dict[str, dict[str, list]] = {}
+        for leaf, _ in reader.leaf_readers():
+            key = leaf.segment().segment_id()
+            current[key] = self._segments.get(key) or _segment_columns(leaf)
+        self._segments = current
+        parts = list(current.values())
+        return _Columns(**{name: [v for part in parts for v in part[name]] for name in parts[0]})
+
+
+def _segment_columns(leaf: IndexReader) -> dict[str, list]:
+    """All column values of one segment, one per docnum (deleted documents included)."""
+    count = leaf.doc_count_all()
+    columns = {}
+    for name in _COLUMN_NAMES:
+        values = list(leaf.column_reader(name))
+        if len(values) != count:
+            raise RuntimeError(f"column {name!r} has {len(values)} values for {count} pages")
+        columns[name] = values
+    return columns
+
+
+@dataclass
+class _Generation:
+    """What is cached for one searcher generation: columns and filter document sets."""
+
+    searcher: Searcher
+    columns: _Columns
+    filters: dict[str, frozenset[int]] = field(default_factory=dict)
+
+    MAX_FILTERS = 64
+
+    def allowed(self, filter_query: wq.Query) -> frozenset[int]:
+        """The docnums matching a filter query (cached by the query's repr)."""
+        key = repr(filter_query)
+        if key not in self.filters:
+            if len(self.filters) >= self.MAX_FILTERS:
+                self.filters.clear()
+            self.filters[key] = frozenset(self.searcher.docs_for_query(filter_query))
+        return self.filters[key]
 
 
 # Grouping and ranking
@@ -474,7 +550,9 @@ def _column_values(reader: IndexReader, name: str, count: int) -> list:
 Groups = dict[int, list[tuple[float, int]]]  # document_id -> [(score, docnum)], best first
 
 
-def _collect(searcher: Searcher, parsed: wq.Query | None, allowed: set[int], cols: _Columns) -> Groups:
+def _collect(
+    searcher: Searcher, parsed: wq.Query | None, allowed: frozenset[int], cols: _Columns
+) -> Groups:
     """Group the allowed matching pages by document, each group sorted best page first."""
     groups: defaultdict[int, list[tuple[float, int]]] = defaultdict(list)
     if parsed is None:
@@ -544,10 +622,12 @@ class SearchIndex:
         self.writer_timeout = writer_timeout
         self._search_lock = threading.Lock()
         self._write_lock = threading.Lock()
+        self._ix: FileIndex | None = None
         self._searcher: Searcher | None = None
         self._searcher_dir: str | None = None
-        self._columns: tuple[Searcher, _Columns] | None = None
+        self._gen: _Generation | None = None
         self._term_spans: dict[str, TermSpans] = {}
+        self._column_cache = _ColumnCache()
 
     # Writes
 
@@ -558,11 +638,34 @@ class SearchIndex:
         the error re-raised. A file_id given twice keeps its last pages. Returns pages written.
         """
         batch = {record.file_id: (record, pages) for record, pages in files}
+        return self._replace(batch, [("file_id", file_id) for file_id in batch])
+
+    def replace_document(
+        self, document_id: int, files: Iterable[tuple[FileRecord, list[str]]]
+    ) -> int:
+        """Make ``files`` the only indexed files of a document, in one commit.
+
+        Pages of the document's other files (an old version, a removed language) go; with no
+        files the document is removed. Returns pages written.
+        """
+        batch = {record.file_id: (record, pages) for record, pages in files}
+        if any(record.document_id != document_id for record, _ in batch.values()):
+            raise ValueError(f"every file must belong to document {document_id}")
+        if not batch:
+            self.delete_document(document_id)
+            return 0
+        terms = [("document_id", document_id), *(("file_id", file_id) for file_id in batch)]
+        return self._replace(batch, terms)
+
+    def _replace(
+        self, batch: dict[int, tuple[FileRecord, list[str]]], stale: list[tuple[str, int]]
+    ) -> int:
+        """Delete the pages matching the ``stale`` terms and add the batch, in one commit."""
         if not batch:
             return 0
         with self._write_lock, self._writer(create=True) as writer:
-            for record, pages in batch.values():
-                writer.delete_by_term("file_id", record.file_id)
+            for fieldname, value in stale:
+                writer.delete_by_term(fieldname, value)
             return sum(_add_pages(writer, record, pages) for record, pages in batch.values())
 
     def delete_files(self, file_ids: Iterable[int]) -> None:
@@ -590,24 +693,26 @@ class SearchIndex:
         if writer is None:
             yield None
             return
-        try:
+        with _committed(writer):
             yield writer
-        except BaseException:
-            writer.cancel()
-            raise
-        writer.commit()
 
     def _open_writer(self, *, create: bool) -> IndexWriter | None:
-        """Lock the live index for writing, making sure no rebuild swapped it meanwhile."""
+        """Lock the live index for writing, making sure no rebuild swapped it meanwhile.
+
+        ``create``: this is for adding pages, so create the index if there is none, and refuse
+        an index of another schema version (deletions still go through meanwhile).
+        """
         for _ in range(3):
-            name = self._read_pointer()
-            if name is None:
+            if self._read_pointer() is None:
                 if not create:
                     return None
-                name = self._create_initial()
-            if _read_version(self.root / name) != schema_module.SCHEMA_VERSION:
+                self._create_initial()
+            live = self._open_live()
+            if live is None:
+                continue
+            name, ix = live
+            if create and _read_version(self.root / name) != schema_module.SCHEMA_VERSION:
                 raise IndexOutdatedError("The search index must be rebuilt (schema changed).")
-            ix = self._open_dir(name)
             writer = ix.writer(timeout=self.writer_timeout, limitmb=WRITER_LIMITMB)
             if self._read_pointer() == name:
                 return writer
@@ -622,7 +727,7 @@ class SearchIndex:
         if name is None:
             return True
         path = self.root / name
-        if not whoosh_index.exists_in(str(path)):
+        if not (path.is_dir() and whoosh_index.exists_in(str(path))):
             return True
         return _read_version(path) != schema_module.SCHEMA_VERSION
 
@@ -660,13 +765,7 @@ class SearchIndex:
         """Write all files into a fresh versioned directory; remove it on failure."""
         name, ix = self._new_index_dir()
         try:
-            writer = ix.writer(limitmb=WRITER_LIMITMB, procs=procs, multisegment=procs > 1)
-            try:
-                count = _add_all(writer, files, progress)
-            except BaseException:
-                writer.cancel()
-                raise
-            writer.commit()
+            count = _fill(ix, files, progress, procs)
         except BaseException:
             shutil.rmtree(self.root / name, ignore_errors=True)
             raise
@@ -692,15 +791,12 @@ class SearchIndex:
 
     def _hold_old_index(self) -> IndexWriter | None:
         """Take the write lock of the live index (if it opens) so writers wait for the swap."""
-        name = self._read_pointer()
-        if name is None:
-            return None
         try:
-            ix = self._open_dir(name)
-        except Exception:  # unreadable or outdated: nothing to protect
-            log.warning("rebuild: the old index %s cannot be opened", name, exc_info=True)
+            live = self._open_live()
+        except Exception:  # unreadable: nothing to protect
+            log.warning("rebuild: the old index cannot be opened", exc_info=True)
             return None
-        return ix.writer(timeout=self.writer_timeout)
+        return live[1].writer(timeout=self.writer_timeout) if live else None
 
     @contextmanager
     def _rebuild_lock(self) -> Iterator[None]:
@@ -740,15 +836,24 @@ class SearchIndex:
             return None
         return name or None
 
-    def _open_dir(self, name: str) -> FileIndex:
-        """Open an index directory, retrying briefly; never deletes anything on failure."""
-        for delay in OPEN_RETRIES:
+    def _open_live(self) -> tuple[str, FileIndex] | None:
+        """Open the index ``CURRENT`` names (None if there is none yet).
+
+        A failure is retried briefly, re-reading the pointer each time (a rebuild may just
+        have replaced the directory); it is never a reason to delete or recreate anything.
+        """
+        for delay in (*OPEN_RETRIES, None):
+            name = self._read_pointer()
+            if name is None:
+                return None
             try:
-                return whoosh_index.open_dir(str(self.root / name))
+                return name, whoosh_index.open_dir(str(self.root / name))
             except Exception:
+                if delay is None:
+                    raise
                 log.warning("opening search index %s failed; retrying", name, exc_info=True)
                 time.sleep(delay)
-        return whoosh_index.open_dir(str(self.root / name))
+        raise AssertionError("unreachable")
 
     # Reads
 
@@ -758,8 +863,8 @@ class SearchIndex:
             searcher = self._fresh_searcher()
             if searcher is None:
                 return set()
-            cols = self._columns_for(searcher)
-            return {cols.file_id[docnum] for docnum in searcher.reader().all_doc_ids()}
+            file_ids = self._generation(searcher).columns.file_id
+            return {file_ids[docnum] for docnum in searcher.reader().all_doc_ids()}
 
     def search(self, query: SearchQuery) -> SearchResults:
         """Run a query: documents ranked by relevance or date, with total and facets."""
@@ -768,9 +873,12 @@ class SearchIndex:
         with self._search_lock:
             searcher = self._fresh_searcher()
             if searcher is None or not query.statuses or isinstance(parsed, _NULL_QUERY_TYPE):
-                return SearchResults(0, query.page, query.per_page, [], {})
-            cols = self._columns_for(searcher)
-            allowed = set(searcher.docs_for_query(_filter_query(query)))
+                return SearchResults(0, query.page, query.per_page, [], _facets({}, _NO_COLUMNS))
+            if parsed is not None:
+                check_expansions(parsed, searcher.reader())
+            generation = self._generation(searcher)
+            cols = generation.columns
+            allowed = generation.allowed(_filter_query(query))
             groups = _collect(searcher, parsed, allowed, cols)
             ranked = _rank(groups, cols, by_date=parsed is None or query.sort == "date")
             start = (query.page - 1) * query.per_page
@@ -785,32 +893,41 @@ class SearchIndex:
             self._close_searcher()
 
     def _fresh_searcher(self) -> Searcher | None:
-        """The searcher on the live index, reopened after a swap and refreshed after commits."""
+        """The searcher on the live index, reopened after a swap or a commit.
+
+        Not ``Searcher.refresh()``: in whoosh-reloaded 2.7.5 it reuses the old segment
+        readers by segment id, so a commit that only deletes documents is not seen.
+        """
         name = self._read_pointer()
         if name is None:
             self._close_searcher()
             return None
-        if self._searcher is None or name != self._searcher_dir:
+        if self._ix is None or self._searcher is None or name != self._searcher_dir:
             self._close_searcher()
-            self._searcher = self._open_dir(name).searcher()
-            self._searcher_dir = name
-        else:
-            self._searcher = self._searcher.refresh()
+            live = self._open_live()
+            if live is None:
+                return None
+            self._searcher_dir, self._ix = live
+            self._searcher = self._ix.searcher()
+        elif self._ix.latest_generation() != self._searcher.reader().generation():
+            stale, self._searcher = self._searcher, self._ix.searcher()
+            stale.close()
         return self._searcher
 
     def _close_searcher(self) -> None:
         if self._searcher is not None:
             self._searcher.close()
+        self._ix = None
         self._searcher = None
         self._searcher_dir = None
-        self._columns = None
+        self._gen = None
         self._term_spans = {}
 
-    def _columns_for(self, searcher: Searcher) -> _Columns:
-        """Column values for this searcher generation (cached until the next refresh)."""
-        if self._columns is None or self._columns[0] is not searcher:
-            self._columns = (searcher, _Columns.load(searcher.reader()))
-        return self._columns[1]
+    def _generation(self, searcher: Searcher) -> _Generation:
+        """Columns and filter results for this searcher (rebuilt after each refresh)."""
+        if self._gen is None or self._gen.searcher is not searcher:
+            self._gen = _Generation(searcher, self._column_cache.load(searcher.reader()))
+        return self._gen
 
     # Result items
 
@@ -886,23 +1003,56 @@ class _SnippetMaker:
 # Page documents
 
 
-def _add_all(
-    writer: IndexWriter,
+@contextmanager
+def _committed(writer: IndexWriter) -> Iterator[IndexWriter]:
+    """Commit ``writer`` if the block succeeds; otherwise cancel it and re-raise."""
+    try:
+        yield writer
+    except BaseException:
+        writer.cancel()
+        raise
+    writer.commit()
+
+
+def _fill(
+    ix: FileIndex,
     files: Iterable[tuple[FileRecord, list[str]]],
     progress: Callable[[int], None] | None,
+    procs: int,
 ) -> int:
-    """Add every file to a writer on an empty index; a repeated file_id keeps its first pages."""
+    """Write files into a new index, one commit per batch; a repeated file_id keeps its first.
+
+    Whoosh writes several mid-sized segments much faster than one large one, and the batches
+    keep memory bounded; search speed is unaffected by the handful of extra segments.
+    """
     seen: set[int] = set()
-    count = 0
-    for done, (record, pages) in enumerate(files, start=1):
-        if record.file_id in seen:
-            log.warning("rebuild: file %s given twice; keeping the first", record.file_id)
-        else:
-            seen.add(record.file_id)
-            count += _add_pages(writer, record, pages)
-        if progress is not None:
-            progress(done)
+    count = done = 0
+    for chunk in _chunks(files, REBUILD_BATCH_FILES):
+        with _committed(_bulk_writer(ix, procs)) as writer:
+            for record, pages in chunk:
+                done += 1
+                if record.file_id in seen:
+                    log.warning("rebuild: file %s given twice; keeping the first", record.file_id)
+                else:
+                    seen.add(record.file_id)
+                    count += _add_pages(writer, record, pages)
+                if progress is not None:
+                    progress(done)
     return count
+
+
+def _bulk_writer(ix: FileIndex, procs: int) -> IndexWriter:
+    """A writer for bulk loading; with procs > 1, one segment per process and no final merge."""
+    if procs > 1:
+        return ix.writer(limitmb=WRITER_LIMITMB, procs=procs, multisegment=True)
+    return ix.writer(limitmb=WRITER_LIMITMB)
+
+
+def _chunks(items: Iterable[_T], size: int) -> Iterator[list[_T]]:
+    """Consecutive lists of at most ``size`` items."""
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
 
 
 def _add_pages(writer: IndexWriter, record: FileRecord, pages: list[str]) -> int:
@@ -910,7 +1060,10 @@ def _add_pages(writer: IndexWriter, record: FileRecord, pages: list[str]) -> int
     common = _file_fields(record)
     textfield = schema_module.text_field_for(record.language)
     for number, text in enumerate(pages, start=1):
-        writer.add_document(key=f"{record.file_id}:{number}", page=number, **{textfield: text}, **common)
+        if not isinstance(text, str):
+            raise TypeError(f"page {number} of file {record.file_id} is not text")
+        key = f"{record.file_id}:{number}"
+        writer.add_document(key=key, page=number, **{textfield: text}, **common)
     return len(pages)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -131,6 +132,30 @@ def upload(client, auth_headers, pdf_bytes):
         return client.post(
             "/api/v1/documents", data=form, headers=auth_headers, content_type="multipart/form-data"
         )
+
+    return do
+
+
+def csrf_from(html: str) -> str:
+    """The CSRF token of the first form on a page."""
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
+    assert match, "no csrf_token on the page"
+    return match.group(1)
+
+
+@pytest.fixture
+def login(client, make_user):
+    """Log in through /login as a new user of the given role; returns the email."""
+
+    def do(role: str = "editor", password: str = "a-long-password") -> str:
+        email = f"{role}@staff.example.org"
+        make_user(email, role, password)
+        token = csrf_from(client.get("/login").get_data(as_text=True))
+        response = client.post(
+            "/login", data={"email": email, "password": password, "csrf_token": token}
+        )
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return email
 
     return do
 

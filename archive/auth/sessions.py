@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms import ValidationError as WTFValidationError
@@ -14,14 +14,22 @@ from archive.extensions import db, login_manager
 
 
 def init_login(app: Flask) -> None:
+    """Flask-Login's user loader and login page, and the template helper `has_endpoint`."""
     login_manager.user_loader(_load_user)
+    login_manager.login_view = "auth.login"
+    app.jinja_env.globals.update(has_endpoint=has_endpoint)
+
+
+def has_endpoint(endpoint: str) -> bool:
+    """Whether the app has this endpoint, so templates can link to pages added later."""
+    return endpoint in current_app.view_functions
 
 
 def _load_user(session_id: str) -> User | None:
-    """The user of a session cookie, if its nonce is still the user's current one."""
+    """The user of a session cookie, if active and its nonce is still the user's current one."""
     user_id, _, nonce = session_id.partition(":")
     user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    if user is None or not nonce or user.session_nonce != nonce:
+    if user is None or not nonce or user.session_nonce != nonce or not user.is_active:
         return None
     return user
 

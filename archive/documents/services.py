@@ -16,7 +16,7 @@ from archive.auth.models import User
 from archive.delegations.services import delegation_for_upload
 from archive.documents.models import DOC_TYPES, STATUSES, Document, File
 from archive.documents.uploads import discard_unreferenced, store_pdf
-from archive.errors import Conflict, NotFound, ValidationError
+from archive.errors import Conflict, Duplicate, NotFound, ValidationError
 from archive.extensions import db
 from archive.jobs.services import enqueue
 from archive.meetings.services import find_meeting
@@ -140,12 +140,18 @@ def create_document(
     stream: BinaryIO,
     filename: str | None = None,
     version_label: object = "",
+    allow_duplicate: bool = True,
 ) -> Document:
-    """Upload a new document with its first file; the text is extracted in the background."""
+    """Upload a new document with its first file; the text is extracted in the background.
+
+    With allow_duplicate=False, bytes already stored for a live document are refused
+    (Duplicate, naming that document) and nothing is written.
+    """
     document = Document()
     try:
-        with db.session.no_autoflush:  # the document joins the session only once stored
+        with db.session.no_autoflush:  # not half-built into the session
             _apply_metadata(document, metadata, partial=False)
+        db.session.add(document)  # complete now; a later refusal rolls it back
         lang = validation.language(language)
         label = validation.text(version_label, "version_label", max_length=32) or "final"
     except BaseException:
@@ -153,7 +159,10 @@ def create_document(
         raise
 
     def build(info: BlobInfo) -> File:
-        db.session.add(document)
+        if not allow_duplicate and not info.created:
+            existing = document_with_file(info.sha256)
+            if existing is not None:
+                raise Duplicate(existing.id)
         db.session.flush()
         file = _new_file(document, lang, label, info, filename or "")
         record(user, "document.create", "document", document.id, title=document.title)
@@ -235,6 +244,17 @@ def empty_trash(user: User | None) -> int:
         db.session.delete(document)
     db.session.commit()
     return len(documents)
+
+
+def document_with_file(sha256: str) -> Document | None:
+    """A live document that has a file with these bytes, if any."""
+    query = (
+        select(Document)
+        .join(File)
+        .where(File.sha256 == sha256, Document.deleted_at.is_(None))
+        .limit(1)
+    )
+    return db.session.scalars(query).first()
 
 
 def find_document(document_id: int) -> Document | None:

@@ -106,12 +106,12 @@ def test_snippets_escape_markup_from_the_document(client, make_meeting, upload, 
 def test_facet_counts_equal_matching_documents(client, make_meeting, upload, run_jobs):
     make_meeting("12MSP")
     make_meeting("11MSP", start_date="2023-09-11", end_date="2023-09-14")
-    upload(["Victim assistance in Chile."], delegation="CHL")
-    upload(["Victim assistance in Lebanon."], delegation="LBN", meeting="11MSP")
+    upload(["Victim assistance in Chile."], delegation="CHL", title="A")
+    upload(["Victim assistance in Lebanon."], delegation="LBN", meeting="11MSP", title="B")
     upload(
         ["Victim assistance, again."], delegation="CHL", meeting="11MSP", doc_type="working_paper"
     )
-    upload(["Nothing about it."], delegation="CHL")
+    upload(["Nothing about it."], delegation="CHL", title="D")
     run_jobs()
     body = client.get("/api/v1/search?q=victim").get_json()
     assert body["total"] == 3

@@ -6,9 +6,8 @@ Create Date: 2026-11-30 02:48:58.265137
 
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "a176267d8b56"

@@ -1,0 +1,1 @@
+"""Staff workspace: upload, edit, publish, trash, a meeting's staff view."""
