@@ -139,8 +139,10 @@ def reindex_command() -> None:
 
     total = indexable_count()
     with click.progressbar(length=total, label="Indexing files") as bar:
-        count = search_index().rebuild(all_indexable(), progress=bar.update)
-    click.echo(f"Indexed {count} files.")
+        pages = search_index().rebuild(
+            all_indexable(), progress=lambda done: bar.update(done - bar.pos)
+        )
+    click.echo(f"Indexed {total} files ({pages} pages).")
 
 
 @click.command("check")

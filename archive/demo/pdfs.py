@@ -83,12 +83,23 @@ def make_pdf(pages: list[str], *, title: str | None = None) -> bytes:
     if not pages:
         raise ValueError("a PDF needs at least one page")
     pdf = _new_document(title, with_cjk=any(_needs_cjk_font(text) for text in pages))
-    for number, text in enumerate(pages, 1):
-        pdf.add_page()
-        _write_page(pdf, text)
-        if pdf.get_y() > pdf.h - pdf.b_margin:
-            raise ValueError(f"the text of page {number} does not fit on one page")
-    return bytes(pdf.output())
+    try:
+        for number, text in enumerate(pages, 1):
+            pdf.add_page()
+            _write_page(pdf, text)
+            if pdf.get_y() > pdf.h - pdf.b_margin:
+                raise ValueError(f"the text of page {number} does not fit on one page")
+        return bytes(pdf.output())
+    finally:
+        _close_fonts(pdf)
+
+
+def _close_fonts(pdf: FPDF) -> None:
+    """fpdf2 opens each TrueType file lazily and never closes it: close them here."""
+    for font in pdf.fonts.values():
+        ttfont = getattr(font, "ttfont", None)
+        if ttfont is not None:
+            ttfont.close()
 
 
 def write_pdf(path: Path | str, pages: list[str], title: str | None = None) -> Path:

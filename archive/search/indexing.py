@@ -84,9 +84,8 @@ def _indexable(document: Document) -> Iterator[tuple[FileRecord, list[str]]]:
 
 
 def _sync_document(document: Document) -> None:
-    index = search_index()
-    index.delete_document(document.id)
-    index.add_files(_indexable(document))
+    """Replace the document's pages in one commit, so it never drops out of search."""
+    search_index().replace_document(document.id, _indexable(document))
 
 
 def index_document(document_id: int) -> None:

@@ -91,7 +91,7 @@ def test_reindex_rebuilds_from_stored_text(
     run_jobs()
     result = runner.invoke(args=["reindex"])
     assert result.exit_code == 0, result.output
-    assert "Indexed 1 files" in result.output
+    assert "Indexed 1 files (1 pages)" in result.output
     assert client.get("/api/v1/search?q=contaminated").get_json()["total"] == 1
 
 
