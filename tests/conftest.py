@@ -160,6 +160,27 @@ def login(client, make_user):
     return do
 
 
+def multipart(fields: dict[str, str], filename: str, content: bytes) -> dict:
+    """Keyword arguments for client.post with a hand-made multipart body.
+
+    The test client spools a large multipart body to a temp file that it never closes;
+    a body built here stays in memory.
+    """
+    boundary = "archive-test-boundary"
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+        for k, v in fields.items()
+    ]
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+        f'filename="{filename}"\r\n\r\n'.encode()
+        + content
+        + b"\r\n"
+    )
+    parts.append(f"--{boundary}--\r\n".encode())
+    return {"data": b"".join(parts), "content_type": f"multipart/form-data; boundary={boundary}"}
+
+
 def stored_blobs(data_dir: Path) -> list[Path]:
     """Every file in the blob store's folder (blobs and leftovers alike)."""
     root = data_dir / "blobs"

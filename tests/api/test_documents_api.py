@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from archive.documents.models import Document, File
 from archive.extensions import db
-from tests.conftest import stored_blobs
+from tests.conftest import multipart, stored_blobs
 
 
 @pytest.fixture(autouse=True)
@@ -99,19 +99,8 @@ def test_pdf_header_within_the_first_kilobyte_is_accepted(upload, pdf_bytes):
 
 def test_upload_over_the_limit_is_a_413_and_stores_nothing(client, auth_headers, app, data_dir):
     huge = b"%PDF-1.7\n" + b"0" * (app.config["MAX_CONTENT_LENGTH"] + 1)
-    # a hand-made multipart body: the test client would spool one this size to a temp file
-    body = (
-        b'--b\r\nContent-Disposition: form-data; name="title"\r\n\r\nBig\r\n'
-        b'--b\r\nContent-Disposition: form-data; name="file"; filename="big.pdf"\r\n\r\n'
-        + huge
-        + b"\r\n--b--\r\n"
-    )
-    response = client.post(
-        "/api/v1/documents",
-        data=body,
-        headers=auth_headers,
-        content_type="multipart/form-data; boundary=b",
-    )
+    body = multipart({"title": "Big"}, "big.pdf", huge)
+    response = client.post("/api/v1/documents", headers=auth_headers, **body)
     assert response.status_code == 413
     assert response.get_json()["error"]["code"]
     assert _counts(app) == (0, 0)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import time
 from pathlib import Path
 
@@ -12,6 +11,7 @@ from sqlalchemy import select
 from archive.documents.models import File
 from archive.extensions import db
 from archive.jobs.models import Job
+from tests.conftest import multipart
 from tests.processes import VENV_BIN, archive_env, flask, running
 
 pytestmark = pytest.mark.slow
@@ -40,9 +40,9 @@ def test_worker_killed_mid_job_is_taken_up_after_restart(
         "language": "de",
         "title": "Book",
         "status": "published",
-        "file": (io.BytesIO(BOOK.read_bytes()), "book.pdf"),
     }
-    assert client.post("/api/v1/documents", data=form, headers=auth_headers).status_code == 201
+    body = multipart(form, "book.pdf", BOOK.read_bytes())
+    assert client.post("/api/v1/documents", headers=auth_headers, **body).status_code == 201
     with app.app_context():
         db.engine.dispose()  # let the processes own the database file
 
