@@ -49,6 +49,7 @@ from whoosh.writing import IndexWriter
 from indexer import schema as schema_module
 from indexer.analysis import TermSpans, nfkc
 from indexer.textcache import TextCache, validate_digest
+from storage.files import write_atomic
 
 __all__ = [
     "DocumentHit",
@@ -814,13 +815,7 @@ class SearchIndex:
 
     def _swap(self, name: str) -> None:
         """Point ``CURRENT`` at ``name`` atomically (temp file, fsync, os.replace)."""
-        tmp = self.root / f".{POINTER}.{os.getpid()}.tmp"
-        with open(tmp, "w", encoding="ascii") as handle:
-            handle.write(name + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, self.root / POINTER)
-        _fsync_dir(self.root)
+        write_atomic(self.root / POINTER, (name + "\n").encode("ascii"))
 
     def _remove_stale_dirs(self, keep: str) -> None:
         """Delete index directories other than ``keep`` (open readers keep their files)."""
@@ -1095,12 +1090,3 @@ def _read_version(path: Path) -> int | None:
         return int((path / VERSION_FILE).read_text(encoding="ascii").strip())
     except (OSError, ValueError):
         return None
-
-
-def _fsync_dir(path: Path) -> None:
-    """Flush a directory entry change to disk."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

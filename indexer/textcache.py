@@ -7,11 +7,11 @@ again. Each entry is one JSON file at ``root/ab/cd/<sha256>.json`` written atomi
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+
+from storage.files import fsync_dir, write_atomic
 
 _DIGEST = re.compile(r"[0-9a-f]{64}")
 _FORMAT = 1
@@ -28,31 +28,6 @@ def shard(sha256: str) -> Path:
     """Return the relative path of a digest's entry: ``ab/cd/<sha256>.json``."""
     validate_digest(sha256)
     return Path(sha256[:2], sha256[2:4], f"{sha256}.json")
-
-
-def _fsync_dir(path: Path) -> None:
-    """Flush a directory entry change (rename, unlink) to disk."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temp file beside ``path``, fsync it, then rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
 
 
 class TextCache:
@@ -72,7 +47,7 @@ class TextCache:
             raise TypeError("pages must be a list of str")
         payload = {"format": _FORMAT, "sha256": sha256, "pages": pages}
         data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-        _write_atomic(self.path(sha256), data)
+        write_atomic(self.path(sha256), data)
 
     def get(self, sha256: str) -> list[str] | None:
         """Return the page texts of a file, or None if absent or unreadable."""
@@ -97,7 +72,7 @@ class TextCache:
             path.unlink()
         except FileNotFoundError:
             return False
-        _fsync_dir(path.parent)
+        fsync_dir(path.parent)
         return True
 
     def iter_digests(self) -> Iterator[str]:

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from storage.files import fsync_dir, process_alive
+
 _DIGEST_RE = re.compile(r"[0-9a-f]{64}")
 _SHARD_RE = re.compile(r"[0-9a-f]{2}")
 _TEMP_SUFFIX = ".tmp"
@@ -32,16 +34,6 @@ _PREFIX_SEP = "~"
 
 def _writer_prefix() -> str:
     return f"{socket.gethostname()}{_PREFIX_SEP}{os.getpid()}{_PREFIX_SEP}"
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 _BLOB_MODE = 0o644
@@ -117,7 +109,7 @@ class BlobStore:
             return False
         _make_dirs(target.parent, stop=self.blobs_dir)
         os.replace(tmp_path, target)
-        _fsync_dir(target.parent)
+        fsync_dir(target.parent)
         return True
 
     def cleanup_temp(self, older_than: float = 0) -> int:
@@ -149,7 +141,7 @@ class BlobStore:
             for entry in entries:
                 writer_host, _, rest = entry.name.partition(_PREFIX_SEP)
                 pid, _, _ = rest.partition(_PREFIX_SEP)
-                if writer_host == host and pid.isdigit() and not _process_alive(int(pid)):
+                if writer_host == host and pid.isdigit() and not process_alive(int(pid)):
                     try:
                         os.unlink(entry.path)
                         removed += 1
@@ -252,16 +244,7 @@ def _make_dirs(path: Path, *, stop: Path) -> None:
         path.mkdir()
     except FileExistsError:  # another process created it first
         return
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(path: Path) -> None:
-    """Flush a directory entry (a rename or a new file) to disk."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    fsync_dir(path.parent)
 
 
 def _sorted_subdirs(path: Path) -> list[Path]:

@@ -12,6 +12,7 @@ from sqlalchemy import or_, select, update
 from archive.extensions import db
 from archive.jobs.models import Job
 from archive.timeutil import utcnow
+from storage.files import process_alive
 
 
 def worker_name() -> str:
@@ -67,21 +68,11 @@ def release_jobs_of_dead_workers() -> int:
     released = 0
     for job in db.session.scalars(select(Job).where(Job.status == "running")):
         job_host, _, pid = (job.locked_by or "").rpartition(":")
-        if job_host == host and pid.isdigit() and not _process_alive(int(pid)):
+        if job_host == host and pid.isdigit() and not process_alive(int(pid)):
             job.status, job.locked_by, job.locked_at = "queued", None, None
             released += 1
     db.session.commit()
     return released
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def finish(job: Job) -> None:
