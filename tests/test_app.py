@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 
 from archive import create_app
@@ -27,18 +29,8 @@ def test_settings_come_from_the_environment(tmp_path, monkeypatch):
     assert (tmp_path / "d").is_dir()
 
 
-def test_start_removes_temp_files_of_dead_uploads(tmp_path, monkeypatch):
-    import socket
-    import subprocess
-    import sys
-
-    dead = subprocess.run(
-        [sys.executable, "-c", "import os; print(os.getpid())"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    leftover = tmp_path / "blobs" / "tmp" / f"{socket.gethostname()}~{dead}~x.tmp"
+def test_start_removes_temp_files_of_dead_uploads(tmp_path, monkeypatch, dead_pid):
+    leftover = tmp_path / "blobs" / "tmp" / f"{socket.gethostname()}~{dead_pid}~x.tmp"
     leftover.parent.mkdir(parents=True)
     leftover.write_bytes(b"%PDF-1.4 half an upload")
     monkeypatch.setenv("SECRET_KEY", "s")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 from sqlalchemy import select, update
 
 from archive.documents.models import File
@@ -77,20 +79,10 @@ def test_a_job_whose_lease_ran_out_is_claimed_again(app, make_meeting, upload):
         assert again is not None and again.id == job.id and again.attempts == 2
 
 
-def test_jobs_of_dead_local_workers_are_released(app, make_meeting, upload):
-    import socket
-    import subprocess
-    import sys
-
+def test_jobs_of_dead_local_workers_are_released(app, make_meeting, upload, dead_pid):
     make_meeting("12MSP")
     upload()
-    dead = subprocess.run(
-        [sys.executable, "-c", "import os; print(os.getpid())"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
     with app.app_context():
-        services.claim_next(f"{socket.gethostname()}:{dead}")
+        services.claim_next(f"{socket.gethostname()}:{dead_pid}")
         assert services.release_jobs_of_dead_workers() == 1
         assert db.session.scalar(select(Job.status)) == "queued"
