@@ -74,12 +74,17 @@ def _register_blueprints(app: Flask) -> None:
     from archive.auth.staff_routes import bp as staff_users_bp
     from archive.delegations.routes import bp as delegations_bp
     from archive.documents.routes import bp as documents_bp
+    from archive.exports.harvest_routes import bp as harvest_bp
+    from archive.exports.routes import bp as exports_bp
     from archive.meetings.routes import bp as meetings_bp
+    from archive.recordings.routes import bp as recordings_bp
     from archive.search.routes import bp as search_bp
 
     for blueprint in (meetings_bp, documents_bp, delegations_bp, search_bp, admin_bp):
         app.register_blueprint(blueprint)
-    for blueprint in (auth_bp, staff_users_bp, audit_bp):
+    for blueprint in (auth_bp, staff_users_bp, audit_bp, recordings_bp):
+        app.register_blueprint(blueprint)
+    for blueprint in (exports_bp, harvest_bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api_bp)  # API writes check the bearer token, or CSRF themselves for sessions
     app.register_blueprint(api_bp)

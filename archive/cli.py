@@ -16,6 +16,7 @@ from archive.documents.cli import import_command
 from archive.errors import ArchiveError
 from archive.extensions import db
 from archive.meetings.models import Meeting
+from archive.recordings.cli import recordings_cli
 
 users_cli = AppGroup("users", help="Staff accounts.")
 tokens_cli = AppGroup("tokens", help="API tokens.")
@@ -175,3 +176,4 @@ def register_commands(app: Flask) -> None:
     for command in (reindex_command, check_command):
         app.cli.add_command(command)
     app.cli.add_command(import_command)
+    app.cli.add_command(recordings_cli)

@@ -47,6 +47,8 @@ def from_environment() -> dict:
         #: wrong or right, POSTs to /login allowed per account and per address
         "LOGIN_RATE_LIMIT": os.environ.get("ARCHIVE_LOGIN_RATE_LIMIT", "10 per minute"),
         "JSON_SORT_KEYS": False,
+        #: the namespace of OAI-PMH identifiers (oai:<this>:documents/42); else the request's host
+        "OAI_REPOSITORY_IDENTIFIER": os.environ.get("ARCHIVE_OAI_REPOSITORY_IDENTIFIER", ""),
     }
 
 

@@ -15,6 +15,13 @@ DOC_TYPE_CHOICES = [SelectChoice(t, doc_type_label(t)) for t in DOC_TYPES]
 STATUS_CHOICES = [SelectChoice(s, s.capitalize()) for s in STATUSES]
 
 
+class RelatedIdField(StringField):
+    """A related row's id as text: a row given through `obj=` (a Recording) shows as its id."""
+
+    def process_data(self, value):
+        super().process_data(getattr(value, "id", value))
+
+
 class MetadataForm(FlaskForm):
     """A document's metadata (the services validate the values)."""
 
@@ -26,6 +33,12 @@ class MetadataForm(FlaskForm):
     agenda_item = StringField("Agenda item")
     date = DateField("Date", validators=[Optional()])
     status = SelectField("Status", choices=STATUS_CHOICES, default="draft")
+    recording = RelatedIdField(
+        "Recording", description="for a statement: the recording's id (meeting's staff view)"
+    )
+    recording_offset = StringField(
+        "Delivered at", description="into that recording: seconds (632) or minutes (10:32)"
+    )
 
 
 class UploadForm(MetadataForm):

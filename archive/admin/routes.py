@@ -39,6 +39,8 @@ def _metadata(form: MetadataForm) -> dict:
             "agenda_item",
             "date",
             "status",
+            "recording",
+            "recording_offset",
         )
     }
 

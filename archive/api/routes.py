@@ -8,8 +8,9 @@ from archive import validation
 from archive.auth.sessions import current_viewer, require_writer
 from archive.documents import services as documents
 from archive.errors import ValidationError
+from archive.exports.metadata import document_page
 from archive.meetings import services as meetings
-from archive.recordings.services import add_recording, recording_to_dict
+from archive.recordings import services as recordings
 from archive.search import services as search
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -34,11 +35,17 @@ def _upload():
     return upload
 
 
-def _paginate(items: list) -> dict:
+def _page_args() -> tuple[int, int]:
+    """The request's page (from 1) and per_page."""
     page = validation.bounded_int(request.args.get("page"), "page", default=1, maximum=100_000)
     per_page = validation.bounded_int(
         request.args.get("per_page"), "per_page", default=50, maximum=500
     )
+    return page, per_page
+
+
+def _paginate(items: list) -> dict:
+    page, per_page = _page_args()
     start = (page - 1) * per_page
     return {
         "total": len(items),
@@ -82,15 +89,50 @@ def show_meeting(code: str):
     body["documents"] = [
         documents.document_to_dict(d) for d in meetings.meeting_documents(meeting, viewer)
     ]
-    body["recordings"] = [recording_to_dict(r) for r in meeting.recordings]
+    body["recordings"] = [recordings.recording_to_dict(r) for r in meeting.recordings]
     return jsonify(body)
 
 
 @bp.post("/meetings/<code>/recordings")
 def create_recording(code: str):
+    """201 for a new recording; with replace=true a taken slot is updated instead (200)."""
     user = require_writer()
-    recording = add_recording(user, meetings.get_meeting(code, user), _values())
-    return jsonify(recording_to_dict(recording)), 201
+    values = _values()
+    replace = validation.boolean(
+        values.get("replace", request.args.get("replace")), "replace", default=False
+    )
+    recording, created = recordings.save_recording(
+        user, meetings.get_meeting(code, user), values, replace=replace
+    )
+    return jsonify(recordings.recording_to_dict(recording)), 201 if created else 200
+
+
+@bp.get("/recordings/<int:recording_id>")
+def show_recording(recording_id: int):
+    recording = recordings.get_recording(recording_id, current_viewer())
+    return jsonify(recordings.recording_to_dict(recording))
+
+
+@bp.patch("/recordings/<int:recording_id>")
+def update_recording(recording_id: int):
+    user = require_writer()
+    recording = recordings.get_recording(recording_id, user)
+    recordings.update_recording(user, recording, _values())
+    return jsonify(recordings.recording_to_dict(recording))
+
+
+@bp.delete("/recordings/<int:recording_id>")
+def delete_recording(recording_id: int):
+    user = require_writer()
+    recordings.delete_recording(user, recordings.get_recording(recording_id, user))
+    return "", 204
+
+
+@bp.get("/documents")
+def list_documents():
+    """Documents the caller may see, newest first, by meeting, doc_type, language, delegation."""
+    page, per_page = _page_args()
+    return jsonify(document_page(request.args, current_viewer(), page=page, per_page=per_page))
 
 
 @bp.post("/documents")

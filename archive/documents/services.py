@@ -20,6 +20,7 @@ from archive.errors import Conflict, Duplicate, NotFound, ValidationError
 from archive.extensions import db
 from archive.jobs.services import enqueue
 from archive.meetings.services import find_meeting
+from archive.recordings.media import parse_offset
 from archive.recordings.models import Recording
 from archive.stores import blob_store
 from archive.timeutil import utcnow
@@ -87,9 +88,7 @@ def _apply_metadata(document: Document, values: dict, *, partial: bool) -> None:
     if given("recording"):
         document.recording = _recording(values.get("recording"), document.meeting.id)
     if given("recording_offset"):
-        document.recording_offset = validation.optional_int(
-            values.get("recording_offset"), "recording_offset"
-        )
+        document.recording_offset = parse_offset(values.get("recording_offset"))
 
 
 def _new_file(document: Document, language: str, version_label: str, info: BlobInfo, name: str):
@@ -191,6 +190,7 @@ def add_file(
         )
 
     def build(info: BlobInfo) -> File:
+        document.updated_at = utcnow()  # harvesters (OAI, feeds) see the new version
         file = _new_file(document, lang, label, info, filename or "")
         db.session.flush()
         record(user, "file.add", "document", document.id, language=lang, version=label)

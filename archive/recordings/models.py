@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, time
 from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint
@@ -29,6 +29,8 @@ class Recording(db.Model):
     channel: Mapped[str] = mapped_column(String(16))
     url: Mapped[str] = mapped_column(String(2000))
     title: Mapped[str] = mapped_column(String(300), default="")
+    #: local time of day at the venue when the recording starts
+    start_time: Mapped[time | None]
     #: seconds
     duration: Mapped[int | None]
 
