@@ -28,21 +28,7 @@ def _meeting_choices(form: MetadataForm) -> None:
 
 def _metadata(form: MetadataForm) -> dict:
     """The form's values as the document services take them."""
-    return {
-        name: getattr(form, name).data
-        for name in (
-            "meeting",
-            "doc_type",
-            "title",
-            "symbol",
-            "delegation",
-            "agenda_item",
-            "date",
-            "status",
-            "recording",
-            "recording_offset",
-        )
-    }
+    return {name: getattr(form, name).data for name in documents.METADATA_FIELDS}
 
 
 def _wants_json() -> bool:

@@ -7,8 +7,7 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-from archive.auth.models import User
-from archive.auth.services import find_user
+from archive.cli_support import ImportRefused, importing_user
 from archive.documents.importer import (
     ImportSummary,
     ManifestError,
@@ -16,21 +15,6 @@ from archive.documents.importer import (
     import_row,
     read_manifest,
 )
-
-
-class ManifestRefused(click.ClickException):
-    """The manifest as a whole is unusable (header, encoding, user): exit status 2."""
-
-    exit_code = 2
-
-
-def _importing_user(email: str | None) -> User | None:
-    if not email:
-        return None
-    user = find_user(email)
-    if user is None or not user.is_active:
-        raise ManifestRefused(f"No active user with email {email}.")
-    return user
 
 
 def _row_label(row: ManifestRow | None) -> str:
@@ -50,11 +34,11 @@ def import_command(manifest: Path, email: str | None) -> None:
     Prints one line per refused row and a summary; exit status 1 if any row was refused,
     2 if the manifest itself is unusable (nothing is imported then).
     """
-    user = _importing_user(email)
+    user = importing_user(email)
     try:
         loaded = read_manifest(manifest)
     except ManifestError as exc:
-        raise ManifestRefused(exc.message) from None
+        raise ImportRefused(exc.message) from None
     summary = ImportSummary()
     label = f"Importing {len(loaded.rows)} rows"
     with click.progressbar(loaded.rows, label=label, item_show_func=_row_label) as rows:

@@ -25,9 +25,8 @@ final version current.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -36,6 +35,7 @@ from sqlalchemy import Select, select
 
 from archive import validation
 from archive.auth.models import User
+from archive.csvfiles import CsvFileError, CsvRow, RefusableRow, read_csv
 from archive.delegations.models import Delegation
 from archive.documents.models import DOC_TYPES, STATUSES, Document
 from archive.documents.services import METADATA_FIELDS, add_file, create_document
@@ -43,38 +43,30 @@ from archive.errors import ArchiveError, Conflict, NotFound, ValidationError
 from archive.extensions import db
 from archive.meetings.services import find_meeting
 
+#: the file, the metadata fields up to ``status`` (``language`` after ``doc_type``), and
+#: the file's version label
 REQUIRED_COLUMNS = (
     "file",
-    "meeting",
-    "doc_type",
+    *METADATA_FIELDS[:2],
     "language",
-    "title",
-    "symbol",
-    "delegation",
-    "agenda_item",
-    "date",
-    "status",
+    *METADATA_FIELDS[2:8],
     "version_label",
 )
-OPTIONAL_COLUMNS = ("recording", "recording_offset")
+#: the metadata fields after ``status``: ``recording`` and ``recording_offset``
+OPTIONAL_COLUMNS = METADATA_FIELDS[8:]
 
 IMPORTED, ADDED, DUPLICATE, REFUSED = "imported", "added", "duplicate", "refused"
 
 
-class ManifestError(ArchiveError):
+class ManifestError(CsvFileError):
     """The manifest as a whole cannot be read; no row is imported."""
 
     code = "bad_manifest"
 
 
 @dataclass(frozen=True)
-class ManifestRow:
+class ManifestRow(CsvRow):
     """One row: its line in the file (the header is line 1) and its values by column."""
-
-    line: int
-    values: dict[str, str]
-    #: values beyond the header's columns; such a row is refused
-    surplus: int = 0
 
     @property
     def file(self) -> str:
@@ -89,7 +81,7 @@ class Manifest:
 
 
 @dataclass(frozen=True)
-class RowResult:
+class RowResult(RefusableRow):
     """What became of one row; ``document_id`` is set unless it was refused."""
 
     line: int
@@ -97,13 +89,6 @@ class RowResult:
     document_id: int | None = None
     reason: str = ""
     field: str | None = None
-
-    def describe(self) -> str:
-        """``line 4: doc_type must be one of: …``, naming the field when the reason does not."""
-        text = f"line {self.line}: {self.reason}"
-        if self.field and self.field not in self.reason:
-            text += f" ({self.field})"
-        return text
 
 
 @dataclass
@@ -140,47 +125,16 @@ def read_manifest(path: Path | str) -> Manifest:
     """Read and check the whole manifest (header and encoding); ManifestError if unusable."""
     path = Path(path)
     try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.reader(handle)
-            columns = _header(next(reader, None))
-            rows = list(_rows(reader, columns))
-    except UnicodeDecodeError as exc:
-        raise ManifestError(f"{path.name} is not UTF-8 text ({exc.reason}).") from None
-    except csv.Error as exc:
-        raise ManifestError(f"{path.name} is not a readable CSV file: {exc}.") from None
-    except OSError as exc:
-        raise ManifestError(f"Cannot read {path}: {exc.strerror}.") from None
-    return Manifest(folder=path.resolve().parent, columns=columns, rows=rows)
-
-
-def _header(cells: list[str] | None) -> tuple[str, ...]:
-    if not cells:
-        raise ManifestError("The manifest is empty: a header row naming the columns is required.")
-    columns = tuple(cell.strip().lower() for cell in cells)
-    unknown = [c for c in columns if c not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
-    if unknown:
-        raise ManifestError(
-            f"Unknown column(s) in the header: {', '.join(map(repr, unknown))}. "
-            f"Columns are: {', '.join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)}."
+        columns, rows = read_csv(
+            path, required=REQUIRED_COLUMNS, optional=OPTIONAL_COLUMNS, what="manifest"
         )
-    repeated = sorted({c for c in columns if columns.count(c) > 1})
-    if repeated:
-        raise ManifestError(f"Column(s) named twice in the header: {', '.join(repeated)}.")
-    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
-    if missing:
-        raise ManifestError(f"Missing column(s) in the header: {', '.join(missing)}.")
-    return columns
-
-
-def _rows(reader, columns: tuple[str, ...]) -> Iterable[ManifestRow]:
-    """The non-blank rows, each with the line it starts on (a quoted value may span lines)."""
-    start = reader.line_num + 1
-    for cells in reader:
-        if any(cell.strip() for cell in cells):
-            values = dict(zip(columns, cells, strict=False))
-            surplus = max(0, len(cells) - len(columns))
-            yield ManifestRow(line=start, values=values, surplus=surplus)
-        start = reader.line_num + 1
+    except CsvFileError as exc:
+        raise ManifestError(exc.message) from None
+    return Manifest(
+        folder=path.resolve().parent,
+        columns=columns,
+        rows=[ManifestRow(row.line, row.values, row.surplus) for row in rows],
+    )
 
 
 # -- importing -----------------------------------------------------------------------------

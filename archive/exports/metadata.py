@@ -16,8 +16,8 @@ from archive.extensions import db
 from archive.meetings.models import Meeting
 from archive.meetings.services import meeting_to_dict
 
-CSV_COLUMNS = (
-    "id",
+#: a document's metadata as the exports show it (in the API's document form)
+DOCUMENT_COLUMNS = (
     "meeting",
     "doc_type",
     "title",
@@ -26,9 +26,8 @@ CSV_COLUMNS = (
     "delegation_name",
     "agenda_item",
     "date",
-    "languages",
-    "url",
 )
+CSV_COLUMNS = ("id", *DOCUMENT_COLUMNS, "languages", "url")
 
 
 def meeting_export_documents(meeting: Meeting) -> list[Document]:

@@ -7,8 +7,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from archive.auth.models import User
-from archive.auth.services import find_user
+from archive.cli_support import ImportRefused, importing_user
 from archive.recordings.importer import (
     CsvRow,
     RecordingsFileError,
@@ -18,21 +17,6 @@ from archive.recordings.importer import (
 )
 
 recordings_cli = AppGroup("recordings", help="Recordings of meeting sessions.")
-
-
-class FileRefused(click.ClickException):
-    """The file as a whole is unusable (header, encoding, user): exit status 2."""
-
-    exit_code = 2
-
-
-def _importing_user(email: str | None) -> User | None:
-    if not email:
-        return None
-    user = find_user(email)
-    if user is None or not user.is_active:
-        raise FileRefused(f"No active user with email {email}.")
-    return user
 
 
 def _row_label(row: CsvRow | None) -> str:
@@ -51,11 +35,11 @@ def import_command(path: Path, email: str | None, replace: bool) -> None:
     Prints one line per refused row and a summary; exit status 1 if any row was refused,
     2 if the file itself is unusable (nothing is imported then).
     """
-    user = _importing_user(email)
+    user = importing_user(email)
     try:
         rows = read_rows(path)
     except RecordingsFileError as exc:
-        raise FileRefused(exc.message) from None
+        raise ImportRefused(exc.message) from None
     result = RecordingsImport()
     label = f"Importing {len(rows)} recordings"
     with click.progressbar(rows, label=label, item_show_func=_row_label) as bar:

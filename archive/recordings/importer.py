@@ -15,12 +15,11 @@ before anything is stored. A row then ends as one of:
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from archive.auth.models import User
+from archive.csvfiles import CsvFileError, CsvRow, RefusableRow, read_csv
 from archive.errors import ArchiveError, NotFound
 from archive.extensions import db
 from archive.meetings.services import find_meeting
@@ -33,35 +32,20 @@ ADDED, REPLACED, UNCHANGED, REFUSED = "added", "replaced", "unchanged", "refused
 _COUNTED = (ADDED, REPLACED, UNCHANGED)
 
 
-class RecordingsFileError(ArchiveError):
+class RecordingsFileError(CsvFileError):
     """The file as a whole cannot be read; no row is stored."""
 
     code = "bad_file"
 
 
 @dataclass(frozen=True)
-class CsvRow:
-    """One row: the line it starts on and its values by column."""
+class RowOutcome(RefusableRow):
+    """What became of one row."""
 
-    line: int
-    values: dict[str, str]
-    #: values beyond the header's columns; such a row is refused
-    surplus: int = 0
-
-
-@dataclass(frozen=True)
-class RowOutcome:
     line: int
     outcome: str
     reason: str = ""
     field: str | None = None
-
-    def describe(self) -> str:
-        """``line 4: url must be an http or https address.``"""
-        text = f"line {self.line}: {self.reason}"
-        if self.field and self.field not in self.reason:
-            text += f" ({self.field})"
-        return text
 
 
 @dataclass
@@ -85,47 +69,17 @@ class RecordingsImport:
 
 def read_rows(path: Path | str) -> list[CsvRow]:
     """Every non-blank row of the file; RecordingsFileError if the file is unusable."""
-    path = Path(path)
     try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.reader(handle)
-            columns = _header(next(reader, None))
-            return list(_rows(reader, columns))
-    except UnicodeDecodeError as exc:
-        raise RecordingsFileError(f"{path.name} is not UTF-8 text ({exc.reason}).") from None
-    except csv.Error as exc:
-        raise RecordingsFileError(f"{path.name} is not a readable CSV file: {exc}.") from None
-    except OSError as exc:
-        raise RecordingsFileError(f"Cannot read {path}: {exc.strerror}.") from None
-
-
-def _header(cells: list[str] | None) -> tuple[str, ...]:
-    if not cells:
-        raise RecordingsFileError("The file is empty: a header row naming the columns is needed.")
-    columns = tuple(cell.strip().lower() for cell in cells)
-    known = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
-    unknown = [c for c in columns if c not in known]
-    if unknown:
-        raise RecordingsFileError(
-            f"Unknown column(s) in the header: {', '.join(map(repr, unknown))}. "
-            f"Columns are: {', '.join(known)}."
+        _, rows = read_csv(
+            path,
+            required=REQUIRED_COLUMNS,
+            optional=OPTIONAL_COLUMNS,
+            what="file",
+            empty="The file is empty: a header row naming the columns is needed.",
         )
-    repeated = sorted({c for c in columns if columns.count(c) > 1})
-    if repeated:
-        raise RecordingsFileError(f"Column(s) named twice in the header: {', '.join(repeated)}.")
-    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
-    if missing:
-        raise RecordingsFileError(f"Missing column(s) in the header: {', '.join(missing)}.")
-    return columns
-
-
-def _rows(reader, columns: tuple[str, ...]) -> Iterable[CsvRow]:
-    start = reader.line_num + 1
-    for cells in reader:
-        if any(cell.strip() for cell in cells):
-            values = dict(zip(columns, cells, strict=False))
-            yield CsvRow(start, values, surplus=max(0, len(cells) - len(columns)))
-        start = reader.line_num + 1
+    except CsvFileError as exc:
+        raise RecordingsFileError(exc.message) from None
+    return rows
 
 
 def import_row(row: CsvRow, user: User | None = None, *, replace: bool = False) -> RowOutcome:
