@@ -48,6 +48,7 @@ test: $(STAMP) system-deps lint
 
 bench: $(STAMP) system-deps
 	$(BIN)/python benchmarks/search.py --docs 2000
+	$(BIN)/python benchmarks/ingest.py --docs 100
 
 clean:
 	rm -rf $(VENV) .pytest_cache
