@@ -6,14 +6,22 @@ import datetime
 import json
 import os
 import platform
+import shutil
 import statistics
+import tempfile
 import time
 from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
-CORPUS = Path("/work/shared/corpus/speeches/files")
+#: the real speeches in the shared corpus beside the repository (override: ARCHIVE_SHARED_DIR)
+CORPUS = (
+    Path(os.environ.get("ARCHIVE_SHARED_DIR") or Path(__file__).resolve().parents[2] / "shared")
+    / "corpus"
+    / "speeches"
+    / "files"
+)
 
 #: Distribution names whose versions go into every result file.
 PACKAGES = ("pypdf", "whoosh-reloaded", "fpdf2", "flask", "gunicorn", "sqlalchemy")
@@ -66,3 +74,23 @@ def write_json(result: dict, out: Path | None, prefix: str) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     return out
+
+
+def run_and_report(
+    run: Callable[[Path], dict],
+    report: Callable[[dict], None],
+    *,
+    workdir: Path | None,
+    out: Path | None,
+    prefix: str,
+) -> int:
+    """Run a benchmark in ``workdir`` (a temp dir removed afterwards when None), print, save."""
+    scratch = workdir or Path(tempfile.mkdtemp(prefix=f"{prefix}-bench-"))
+    try:
+        result = run(scratch)
+    finally:
+        if workdir is None:
+            shutil.rmtree(scratch, ignore_errors=True)
+    report(result)
+    print(f"results: {write_json(result, out, prefix)}")
+    return 0

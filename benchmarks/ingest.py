@@ -25,14 +25,12 @@ import hashlib
 import json
 import os
 import random
-import shutil
 import signal
 import socket
 import sqlite3
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -48,7 +46,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from archive.demo.pdfs import make_pdf  # noqa: E402
-from benchmarks.common import CORPUS, environment, summarize, write_json  # noqa: E402
+from benchmarks.common import CORPUS, environment, run_and_report, summarize  # noqa: E402
 from indexer.extract import extract_pages, extract_pages_unsandboxed  # noqa: E402
 from indexer.index import FileRecord, SearchIndex  # noqa: E402
 from indexer.textcache import TextCache  # noqa: E402
@@ -624,15 +622,13 @@ def main(argv: list[str] | None = None) -> int:
         args.gunicorn_workers,
         args.timeout,
     )
-    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="ingest-bench-"))
-    try:
-        result = run(params, workdir)
-    finally:
-        if args.workdir is None:
-            shutil.rmtree(workdir, ignore_errors=True)
-    print_report(result)
-    print(f"results: {write_json(result, args.out, 'ingest')}")
-    return 0
+    return run_and_report(
+        lambda workdir: run(params, workdir),
+        print_report,
+        workdir=args.workdir,
+        out=args.out,
+        prefix="ingest",
+    )
 
 
 if __name__ == "__main__":

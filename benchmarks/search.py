@@ -13,27 +13,25 @@ from __future__ import annotations
 import argparse
 import datetime
 import hashlib
-import json
-import os
-import platform
 import random
-import shutil
-import statistics
 import sys
-import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
-from importlib import metadata
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.common import (  # noqa: E402
+    CORPUS,
+    environment,
+    run_and_report,
+    summarize,
+    timed,
+)
 from indexer.index import FileRecord, SearchIndex, SearchQuery  # noqa: E402
 from indexer.textcache import TextCache  # noqa: E402
 
-CORPUS = Path("/work/shared/corpus/speeches/files")
-RESULTS = Path(__file__).resolve().parent / "results"
 PAGE_CHARS = 2200
 MEETINGS = {f"{n}MSP": 2010 + n for n in range(1, 13)} | {"1RC": 2015, "2RC": 2020}
 ORGANISATIONS = ["ICRC", "CMC", "UNDP", "UNMAS", "UNICEF", "HI"]
@@ -211,18 +209,6 @@ def time_queries(index: SearchIndex, mix: dict[str, list[SearchQuery]], runs: in
     return {kind: summarize(values) for kind, values in latencies.items()}
 
 
-def summarize(values: list[float]) -> dict[str, float]:
-    """Count, median, p95 and max of latencies in ms."""
-    ordered = sorted(values)
-    p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
-    return {
-        "n": len(ordered),
-        "median_ms": round(statistics.median(ordered), 1),
-        "p95_ms": round(p95, 1),
-        "max_ms": round(ordered[-1], 1),
-    }
-
-
 def after_commit(index: SearchIndex, files: list, query: SearchQuery) -> dict[str, float]:
     """Re-add 10 files (one small commit, as the worker does), then time the next search."""
     commit = timed(lambda: index.add_files(files[:10]))
@@ -231,13 +217,6 @@ def after_commit(index: SearchIndex, files: list, query: SearchQuery) -> dict[st
         "commit_10_files_ms": round(commit * 1000, 1),
         "next_search_ms": round(search * 1000, 1),
     }
-
-
-def timed(function: Callable[[], object]) -> float:
-    """Seconds one call takes."""
-    started = time.perf_counter()
-    function()
-    return time.perf_counter() - started
 
 
 # Reporting
@@ -267,26 +246,6 @@ def print_report(result: dict) -> None:
         )
 
 
-def environment() -> dict[str, object]:
-    """Machine and library versions."""
-    return {
-        "cpu_count": os.cpu_count(),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "whoosh": metadata.version("whoosh-reloaded"),
-    }
-
-
-def write_json(result: dict, out: Path | None) -> Path:
-    """Write the results (default: benchmarks/results/search-<timestamp>.json)."""
-    if out is None:
-        stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-        out = RESULTS / f"search-{stamp}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    return out
-
-
 def run(params: Params, workdir: Path) -> dict:
     """Generate, index, query; return all figures."""
     files = generate(params.docs, params.seed)
@@ -312,15 +271,13 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point."""
     args = parse_args(argv)
     params = Params(args.docs, args.queries, args.batch, args.seed, args.rebuild_procs)
-    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="search-bench-"))
-    try:
-        result = run(params, workdir)
-    finally:
-        if args.workdir is None:
-            shutil.rmtree(workdir, ignore_errors=True)
-    print_report(result)
-    print(f"results: {write_json(result, args.out)}")
-    return 0
+    return run_and_report(
+        lambda workdir: run(params, workdir),
+        print_report,
+        workdir=args.workdir,
+        out=args.out,
+        prefix="search",
+    )
 
 
 if __name__ == "__main__":
