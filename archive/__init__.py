@@ -51,6 +51,8 @@ def _init_extensions(app: Flask) -> None:
     from archive.auth.sessions import init_login
     from archive.database import configure_engine
     from archive.errors import register_error_handlers
+    from archive.guards import init_guards
+    from archive.i18n import init_i18n
     from archive.stores import init_stores
     from archive.templating import init_templating
 
@@ -63,7 +65,9 @@ def _init_extensions(app: Flask) -> None:
     init_limiter(app)
     init_stores(app)
     init_templating(app)
+    init_i18n(app)
     register_error_handlers(app)
+    init_guards(app)
 
 
 def _register_blueprints(app: Flask) -> None:

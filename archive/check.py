@@ -11,7 +11,7 @@ from archive.documents.models import Document, File
 from archive.extensions import db
 from archive.jobs.models import Job
 from archive.jobs.services import enqueue, release_jobs_of_dead_workers
-from archive.stores import blob_store, search_index, text_cache
+from archive.stores import blob_store, search_index, text_cache, thumbnail_store
 
 #: an unreferenced blob younger than this may belong to an upload still being committed
 ORPHAN_GRACE_SECONDS = 600
@@ -109,6 +109,23 @@ def _check_index(report: Report, repair: bool, active: set) -> None:
                 report.repaired.append(f"queued reindexing of document {doc_id}")
 
 
+def _collect_derived(report: Report, repair: bool) -> None:
+    """With repair, delete text-cache entries and thumbnails of bytes no file has any more.
+
+    Neither is a problem (nothing reads them; a missing thumbnail only means none is shown,
+    and repair does not render missing ones), so a plain check says nothing about them.
+    """
+    if not repair:
+        return
+    referenced = set(db.session.scalars(select(File.sha256).distinct()))
+    for name, store in (("text-cache entries", text_cache()), ("thumbnails", thumbnail_store())):
+        orphans = [digest for digest in store.iter_digests() if digest not in referenced]
+        for digest in orphans:
+            store.delete(digest)
+        if orphans:
+            report.repaired.append(f"deleted {len(orphans)} {name} of files that no longer exist")
+
+
 def _check_jobs(report: Report, repair: bool) -> None:
     if repair:
         released = release_jobs_of_dead_workers()
@@ -125,5 +142,6 @@ def run_check(*, repair: bool = False) -> Report:
     _check_blobs(report, repair)
     _check_text(report, repair, active)
     _check_index(report, repair, active)
+    _collect_derived(report, repair)
     db.session.commit()
     return report

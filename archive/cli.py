@@ -177,3 +177,6 @@ def register_commands(app: Flask) -> None:
         app.cli.add_command(command)
     app.cli.add_command(import_command)
     app.cli.add_command(recordings_cli)
+    from archive.backup.cli import register as register_backup
+
+    register_backup(app)

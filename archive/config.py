@@ -13,6 +13,16 @@ def _int_env(name: str, default: int) -> int:
     return int(value) if value not in (None, "") else default
 
 
+def database_url(url: str | None) -> str | None:
+    """DATABASE_URL as SQLAlchemy wants it: postgresql:// (and postgres://) use psycopg 3."""
+    if not url:
+        return None
+    for scheme in ("postgresql://", "postgres://"):
+        if url.startswith(scheme):
+            return "postgresql+psycopg://" + url[len(scheme) :]
+    return url
+
+
 def from_environment() -> dict:
     """Settings read from the environment; `create_app` layers test config over them."""
     data_dir = Path(os.environ.get("ARCHIVE_DATA_DIR", "instance")).resolve()
@@ -20,7 +30,7 @@ def from_environment() -> dict:
     return {
         "SECRET_KEY": os.environ.get("SECRET_KEY"),
         "ARCHIVE_DATA_DIR": str(data_dir),
-        "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL")
+        "SQLALCHEMY_DATABASE_URI": database_url(os.environ.get("DATABASE_URL"))
         or f"sqlite:///{data_dir / 'archive.sqlite3'}",
         #: inline (a worker thread in the web process), external (`flask worker`), off (tests)
         "ARCHIVE_WORKER": os.environ.get("ARCHIVE_WORKER", "inline"),
@@ -31,6 +41,10 @@ def from_environment() -> dict:
         #: a running job whose worker has not reported for this long is taken up again
         "JOB_LEASE_SECONDS": _int_env("ARCHIVE_JOB_LEASE_SECONDS", 600),
         "WORKER_POLL_SECONDS": float(os.environ.get("ARCHIVE_WORKER_POLL_SECONDS", "1.0")),
+        #: sandboxed extractions a worker runs at once (default: one per CPU core)
+        "EXTRACT_PROCESSES": _int_env("ARCHIVE_EXTRACT_PROCESSES", os.cpu_count() or 1),
+        #: a worker commits its finished files to the index at least this often
+        "INDEX_BATCH_SECONDS": float(os.environ.get("ARCHIVE_INDEX_BATCH_SECONDS", "1.0")),
         "ARCHIVE_ADMIN_EMAIL": os.environ.get("ARCHIVE_ADMIN_EMAIL", "admin@example.org"),
         "ARCHIVE_ADMIN_PASSWORD": os.environ.get("ARCHIVE_ADMIN_PASSWORD"),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
@@ -42,8 +56,9 @@ def from_environment() -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": secure_cookies,
-        #: where login attempts are counted (Flask-Limiter); memory:// is per process
-        "RATELIMIT_STORAGE_URI": os.environ.get("ARCHIVE_RATELIMIT_STORAGE_URI", "memory://"),
+        #: where login attempts are counted (Flask-Limiter): database:// is the app's database,
+        #: shared by every process; memory:// is per process
+        "RATELIMIT_STORAGE_URI": os.environ.get("ARCHIVE_RATELIMIT_STORAGE_URI", "database://"),
         #: wrong or right, POSTs to /login allowed per account and per address
         "LOGIN_RATE_LIMIT": os.environ.get("ARCHIVE_LOGIN_RATE_LIMIT", "10 per minute"),
         "JSON_SORT_KEYS": False,

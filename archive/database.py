@@ -1,5 +1,6 @@
 """Database engine settings: SQLite in WAL mode with a busy timeout, so readers and one
-writer get along across threads and processes."""
+writer get along across threads and processes. PostgreSQL (DATABASE_URL=postgresql://…,
+driven by psycopg 3) needs no per-connection settings."""
 
 from __future__ import annotations
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext
 from werkzeug.exceptions import HTTPException
 
 
@@ -64,6 +65,49 @@ class UnsupportedMedia(ArchiveError):
     status, code = 415, "unsupported_media_type"
 
 
+class InsufficientStorage(ArchiveError):
+    """The disk is full: nothing was stored; the same request may work later."""
+
+    status, code = 507, "insufficient_storage"
+
+
+def N_(message: str) -> str:
+    """Marks a message for the catalogues; it is translated where it is shown."""
+    return message
+
+
+#: messages of HTML error pages that are shown in the interface language (werkzeug's own
+#: descriptions, and ours); a service's refusal (`ArchiveError.message`) is shown as it is, in
+#: English, like the JSON API's messages
+PAGE_MESSAGES = frozenset(
+    {
+        N_("The browser (or proxy) sent a request that this server could not understand."),
+        N_(
+            "The server could not verify that you are authorized to access the URL requested. "
+            "You either supplied the wrong credentials (e.g. a bad password), or your browser "
+            "doesn't understand how to supply the credentials required."
+        ),
+        N_(
+            "You don't have the permission to access the requested resource. It is either "
+            "read-protected or not readable by the server."
+        ),
+        N_(
+            "The requested URL was not found on the server. If you entered the URL manually "
+            "please check your spelling and try again."
+        ),
+        N_("The method is not allowed for the requested URL."),
+        N_("The data value transmitted exceeds the capacity limit."),
+        N_("The server cannot provide the requested range."),
+        N_("This user has exceeded an allotted request count. Try again later."),
+        N_(
+            "The server encountered an internal error and was unable to complete your request. "
+            "Either the server is overloaded or there is an error in the application."
+        ),
+        N_("Something went wrong on our side."),
+    }
+)
+
+
 def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
@@ -74,6 +118,8 @@ def _error_response(status: int, code: str, message: str, field: str | None = No
         if field:
             error["field"] = field
         return jsonify({"error": error}), status
+    if message in PAGE_MESSAGES:
+        message = gettext(message)
     page = render_template("error.html", status=status, message=message)
     return page, status
 

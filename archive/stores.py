@@ -1,4 +1,4 @@
-"""The app's blob store, text cache and search index, one of each per process."""
+"""The app's blob store, text cache, thumbnail store and search index, one of each per process."""
 
 from __future__ import annotations
 
@@ -9,17 +9,19 @@ from flask import Flask, current_app
 from archive.config import data_path
 from indexer.index import SearchIndex
 from indexer.textcache import TextCache
+from indexer.thumbnails import ThumbnailStore
 from storage import BlobStore
 
 _index_lock = threading.Lock()
 
 
 def init_stores(app: Flask) -> None:
-    """Create the blob store and text cache under the data directory."""
+    """Create the blob store, text cache and thumbnail store under the data directory."""
     blobs = BlobStore(data_path(app.config, "blobs"))
     blobs.cleanup_abandoned()  # temp files of uploads whose process died
     app.extensions["archive.blobs"] = blobs
     app.extensions["archive.text"] = TextCache(data_path(app.config, "text"))
+    app.extensions["archive.thumbnails"] = ThumbnailStore(data_path(app.config, "thumbnails"))
 
 
 def blob_store() -> BlobStore:
@@ -28,6 +30,11 @@ def blob_store() -> BlobStore:
 
 def text_cache() -> TextCache:
     return current_app.extensions["archive.text"]
+
+
+def thumbnail_store() -> ThumbnailStore:
+    """First-page PNGs by SHA-256 (written by the worker, served by the documents routes)."""
+    return current_app.extensions["archive.thumbnails"]
 
 
 def search_index() -> SearchIndex:

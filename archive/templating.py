@@ -78,4 +78,24 @@ def init_templating(app: Flask) -> None:
                 "default-src 'self'; img-src 'self' data:; media-src https: http:; "
                 "object-src 'none'; base-uri 'self'; frame-ancestors 'self'",
             )
+        else:
+            response.headers.setdefault("Content-Security-Policy", _download_csp(response))
         return response
+
+
+#: anything not a page (downloads, ZIPs, CSV, JSON, feeds): never a document that runs
+#: anything, even if a browser were talked into rendering it
+DOWNLOAD_CSP = "default-src 'none'; sandbox; frame-ancestors 'none'"
+#: a PDF shown inline (so that #page=N opens it at a page): as strict as browsers' PDF
+#: viewers allow; they refuse to run in a sandboxed document, so no `sandbox` here
+PDF_VIEW_CSP = (
+    "default-src 'none'; object-src 'self'; style-src 'unsafe-inline'; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
+)
+
+
+def _download_csp(response) -> str:
+    disposition = response.headers.get("Content-Disposition", "")
+    if response.mimetype == "application/pdf" and not disposition.startswith("attachment"):
+        return PDF_VIEW_CSP
+    return DOWNLOAD_CSP

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from datetime import date
 
 import pycountry
@@ -10,6 +11,8 @@ import pycountry
 from archive.errors import ValidationError
 
 UN_LANGUAGES = ("ar", "zh", "en", "fr", "ru", "es")
+#: the largest whole number a database integer column holds everywhere (PostgreSQL INTEGER)
+MAX_INT = 2**31 - 1
 _CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
 
 
@@ -65,8 +68,10 @@ def slug(value: object, field: str) -> str:
     return code
 
 
-def optional_int(value: object, field: str, *, minimum: int = 0) -> int | None:
-    """A whole number ≥ minimum, or None when empty."""
+def optional_int(
+    value: object, field: str, *, minimum: int = 0, maximum: int = MAX_INT
+) -> int | None:
+    """A whole number from minimum to maximum, or None when empty."""
     if value in (None, ""):
         return None
     try:
@@ -75,6 +80,8 @@ def optional_int(value: object, field: str, *, minimum: int = 0) -> int | None:
         raise ValidationError(f"{field} must be a whole number.", field=field) from None
     if number < minimum:
         raise ValidationError(f"{field} must be at least {minimum}.", field=field)
+    if number > maximum:
+        raise ValidationError(f"{field} must be at most {maximum}.", field=field)
     return number
 
 
@@ -93,6 +100,6 @@ def boolean(value: object, field: str, *, default: bool) -> bool:
 
 
 def bounded_int(value: object, field: str, *, default: int, maximum: int) -> int:
-    """A whole number from 1 up, capped at maximum; the default when empty."""
-    number = optional_int(value, field, minimum=1)
+    """A whole number from 1 up, capped at maximum (however large); the default when empty."""
+    number = optional_int(value, field, minimum=1, maximum=sys.maxsize)
     return default if number is None else min(number, maximum)

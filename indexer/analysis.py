@@ -201,12 +201,25 @@ class TermSpans:
 
         ``text`` must already be NFKC-normalised so that the offsets refer to it.
         """
+        if self.expression.groups:  # findall would return groups, not words
+            for pos, match in enumerate(self.expression.finditer(text)):
+                term = self.term(match.group())
+                if term in wanted:
+                    yield pos, term, match.start(), match.end()
+            return
+        # Look each distinct word up once, then find the positions of the wanted ones; the
+        # per-token work stays in C (findall, set operations) except one membership test.
         memo = self._memo
-        for pos, match in enumerate(self.expression.finditer(text)):
-            word = match.group()
-            term = memo[word] if word in memo else self.term(word)
-            if term in wanted:
-                yield pos, term, match.start(), match.end()
+        words = self.expression.findall(text)
+        found = {w: memo[w] if w in memo else self.term(w) for w in set(words)}
+        surface = {word for word, term in found.items() if term in wanted}
+        if not surface:
+            return
+        positions = [pos for pos, word in enumerate(words) if word in surface]
+        matches = list(self.expression.finditer(text))
+        for pos in positions:
+            match = matches[pos]
+            yield pos, found[words[pos]], match.start(), match.end()
 
 
 def tokens(analyzer: Analyzer, text: str) -> list[str]:

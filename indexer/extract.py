@@ -1,32 +1,44 @@
 """Text extraction from PDFs: one normalised text per page, in a sandboxed child process.
 
-`extract_pages` is what the app and the worker call: it runs `extract_pages_unsandboxed` in a
-fresh Python process (`python -m indexer._extract_child`) with an address-space limit, a CPU
-limit as a backstop, and a wall-clock limit enforced here by killing the child's whole process
-group. Everything wrong *inside* a file becomes a `failed` (or `needs_ocr`) result with a
-readable reason; only a file that cannot be opened at all (missing, a directory, no permission)
+`extract_pages` runs `extract_pages_unsandboxed` in a fresh Python process (`python -m
+indexer._extract_child`) with an address-space limit, a CPU limit as a backstop, and a
+wall-clock limit enforced here by killing the child's whole process group. `ExtractionPool`,
+which the worker uses, gives the same isolation per file without paying an interpreter start
+and the pypdf import for each: a fork server (`_extract_child --serve`) forks one fresh,
+limited grandchild per file, runs a few at once, and kills the ones over their time limit.
+Everything wrong *inside* a file becomes a `failed` (or `needs_ocr`) result with a readable
+reason; only a file that cannot be opened at all (missing, a directory, no permission)
 raises `OSError`, because that is a storage fault for the caller to retry or repair, not a
 property of the document.
+
+The same child also renders a PNG thumbnail of the first page (`indexer.thumbnails`) after it
+has written the text result, so a renderer that crashes or runs out of time costs the file
+its thumbnail, never its text.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
 import json
 import os
 import re
+import select
 import signal
 import struct
 import subprocess
 import sys
 import unicodedata
 import zlib
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pypdf import PdfReader
 from pypdf.errors import DependencyError, EmptyFileError, LimitReachedError, PyPdfError
+
+from indexer.thumbnails import png_size
 
 INDEXED = "indexed"
 NEEDS_OCR = "needs_ocr"
@@ -68,6 +80,8 @@ class ExtractionResult:
     pages: list[str]  #: one NFKC-normalised text per page; empty when failed
     page_count: int  #: 0 when unknown
     reason: str | None  #: human-readable; None when every page had text
+    #: PNG of the first page, when the sandboxed child could render it (not compared)
+    thumbnail: bytes | None = field(default=None, compare=False, repr=False)
 
 
 class _NeedsPassword(Exception):
@@ -217,13 +231,25 @@ def _start_child(path: str, time_limit: float, memory_limit: int) -> subprocess.
     The child sets its own rlimits before reading the file: `preexec_fn` is not safe in a
     threaded parent such as the web app's in-process worker.
     """
-    cpu_seconds = int(time_limit) + 2  # backstop if this parent dies before killing it
+    cpu_seconds = _cpu_seconds(time_limit)
+    return _python_child([path, str(memory_limit), str(cpu_seconds)], stdin=subprocess.DEVNULL)
+
+
+def _cpu_seconds(time_limit: float) -> int:
+    """The CPU rlimit: a backstop if the parent dies before killing the child."""
+    return int(time_limit) + 2
+
+
+def _python_child(
+    args: list[str], *, stdin: int, stderr: int | None = subprocess.PIPE
+) -> subprocess.Popen[bytes]:
+    """`python -m indexer._extract_child ARGS` in its own session, with piped output."""
     pythonpath = os.pathsep.join(filter(None, [str(_PROJECT_ROOT), os.environ.get("PYTHONPATH")]))
     return subprocess.Popen(
-        [sys.executable, "-m", _CHILD_MODULE, path, str(memory_limit), str(cpu_seconds)],
-        stdin=subprocess.DEVNULL,
+        [sys.executable, "-m", _CHILD_MODULE, *args],
+        stdin=stdin,
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stderr=stderr,
         cwd=_PROJECT_ROOT,
         env={**os.environ, "PYTHONPATH": pythonpath},
         start_new_session=True,
@@ -245,6 +271,8 @@ def _child_outcome(
     stderr_tail = err.decode("utf-8", "replace").strip()[-_STDERR_TAIL:]
     if returncode == 0:
         return _parse_child_output(out)
+    if b"\n" in out:  # the text result was written; the child died rendering the thumbnail
+        return _parse_child_output(out.partition(b"\n")[0])
     if returncode == -signal.SIGXCPU:
         return _failed(f"over the time limit ({time_limit:g} s of CPU)")
     if returncode == EXIT_MEMORY or "MemoryError" in stderr_tail:
@@ -256,17 +284,31 @@ def _child_outcome(
 
 
 def _parse_child_output(out: bytes) -> ExtractionResult:
-    """Rebuild the result the child wrote as JSON on its stdout."""
+    """Rebuild the result the child wrote on its stdout: a JSON line, then maybe a thumbnail
+    (a base64 PNG)."""
+    line, _, thumbnail = out.partition(b"\n")
     try:
-        data = json.loads(out)
+        data = json.loads(line)
         return ExtractionResult(
             status=str(data["status"]),
             pages=[str(text) for text in data["pages"]],
             page_count=int(data["page_count"]),
             reason=None if data["reason"] is None else str(data["reason"]),
+            thumbnail=_decode_thumbnail(thumbnail),
         )
     except (ValueError, KeyError, TypeError) as exc:
         return _failed(f"the extractor wrote an unreadable result: {_first_line(exc)}")
+
+
+def _decode_thumbnail(data: bytes) -> bytes | None:
+    """The PNG the child wrote in base64, or None when there is none or it is not a PNG."""
+    if not data.strip():
+        return None
+    try:
+        png = base64.b64decode(data.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return png if png_size(png) is not None else None
 
 
 def _signal_name(number: int) -> str:
@@ -275,3 +317,142 @@ def _signal_name(number: int) -> str:
         return signal.Signals(number).name
     except ValueError:
         return f"signal {number}"
+
+
+# --- many files: a fork server with one fresh grandchild per file ---------------------------
+
+
+class ExtractionServerError(RuntimeError):
+    """The fork server stopped or answered nonsense; the files it held must be tried again."""
+
+
+class ExtractionPool:
+    """Extract many PDFs, up to ``concurrency`` at once, each in its own limited process.
+
+    ``submit(key, path)`` queues a file (raising `OSError` at once when it cannot be opened);
+    ``results(timeout)`` returns the ``(key, ExtractionResult)`` pairs finished so far, waiting
+    up to ``timeout`` seconds for the first. Each file gets the same limits and the same
+    results as `extract_pages`; the wall-clock limit counts from the file's own start. If the
+    server itself dies, ``results`` raises `ExtractionServerError` once, forgets the files it
+    held, and the next ``submit`` starts a new server. Not thread-safe: one owner.
+    """
+
+    def __init__(
+        self, concurrency: int = 2, *, time_limit: float = 120.0, memory_limit: int = 1 << 30
+    ) -> None:
+        self.concurrency = max(1, concurrency)
+        self.time_limit = time_limit
+        self.memory_limit = memory_limit
+        self._server: subprocess.Popen[bytes] | None = None
+        self._buffer = b""
+        self._pending: dict[int, Hashable] = {}
+        self._next_id = 0
+
+    @property
+    def busy(self) -> int:
+        """Files submitted whose result has not been returned yet."""
+        return len(self._pending)
+
+    def submit(self, key: Hashable, path: str | os.PathLike[str]) -> None:
+        """Queue one file for extraction under ``key``."""
+        path = os.path.abspath(path)
+        with open(path, "rb"):
+            pass  # a missing or unreadable file is the caller's fault, not the document's
+        server = self._ensure_server()
+        self._next_id += 1
+        request = {
+            "id": self._next_id,
+            "path": path,
+            "memory": self.memory_limit,
+            "cpu": _cpu_seconds(self.time_limit),
+            "time": self.time_limit,
+        }
+        assert server.stdin is not None
+        try:
+            server.stdin.write(json.dumps(request).encode() + b"\n")
+            server.stdin.flush()
+        except OSError as exc:
+            self.close()
+            raise ExtractionServerError(f"the extraction server stopped: {exc}") from exc
+        self._pending[self._next_id] = key
+
+    def results(self, timeout: float = 0.0) -> list[tuple[Hashable, ExtractionResult]]:
+        """Finished extractions; wait at most ``timeout`` seconds for the first one."""
+        done = self._parse()
+        if done or not self._pending or self._server is None:
+            return done
+        assert self._server.stdout is not None
+        fd = self._server.stdout.fileno()
+        ready, _, _ = select.select([fd], [], [], max(0.0, timeout))
+        while ready:
+            data = os.read(fd, 1 << 20)
+            if not data:
+                lost = len(self._pending)
+                self.close()
+                raise ExtractionServerError(
+                    f"the extraction server stopped with {lost} files unfinished"
+                )
+            self._buffer += data
+            ready, _, _ = select.select([fd], [], [], 0)
+        return self._parse()
+
+    def close(self) -> None:
+        """Stop the server and its grandchildren; forget unfinished files."""
+        server, self._server = self._server, None
+        self._pending.clear()
+        self._buffer = b""
+        if server is None:
+            return
+        with contextlib.suppress(OSError):
+            server.stdin.close()  # type: ignore[union-attr]  # EOF: it kills its grandchildren
+        try:
+            server.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+        if server.stdout is not None:
+            server.stdout.close()
+
+    def __enter__(self) -> ExtractionPool:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _ensure_server(self) -> subprocess.Popen[bytes]:
+        if self._server is None or self._server.poll() is not None:
+            self.close()
+            self._server = _python_child(  # its own errors go to our stderr (a log)
+                ["--serve", str(self.concurrency)], stdin=subprocess.PIPE, stderr=None
+            )
+        return self._server
+
+    def _parse(self) -> list[tuple[Hashable, ExtractionResult]]:
+        """Take the complete replies out of the buffer."""
+        done = []
+        while True:
+            line_end = self._buffer.find(b"\n")
+            if line_end < 0:
+                return done
+            try:
+                header = json.loads(self._buffer[:line_end])
+                size = int(header["out_len"])
+            except (ValueError, KeyError, TypeError) as exc:
+                self.close()
+                raise ExtractionServerError(f"unreadable answer from the server: {exc}") from exc
+            end = line_end + 1 + size
+            if len(self._buffer) < end:
+                return done
+            out, self._buffer = self._buffer[line_end + 1 : end], self._buffer[end:]
+            key = self._pending.pop(header["id"], None)
+            if key is None:
+                continue
+            if header["timed_out"]:
+                result = _failed(f"over the time limit ({self.time_limit:g} s)")
+            else:
+                err = str(header["err"]).encode()
+                result = _child_outcome(
+                    int(header["returncode"]), out, err, self.time_limit, self.memory_limit
+                )
+            done.append((key, result))

@@ -12,6 +12,14 @@ import pytest
 
 from archive import create_app
 from archive.extensions import db
+from tests.databases import database_uri, drop_test_databases
+
+
+@pytest.fixture(autouse=True)
+def _fresh_databases():
+    """PostgreSQL run: drop the databases the test made (SQLite files go with tmp_path)."""
+    yield
+    drop_test_databases()
 
 
 @pytest.fixture
@@ -23,7 +31,7 @@ def app(tmp_path: Path):
             "TESTING": True,
             "SECRET_KEY": "test-secret",
             "ARCHIVE_DATA_DIR": str(data),
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{data / 'archive.sqlite3'}",
+            "SQLALCHEMY_DATABASE_URI": database_uri(data),
             "ARCHIVE_WORKER": "off",
             "EXTRACT_TIME_LIMIT": 60.0,
             "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,

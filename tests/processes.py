@@ -14,6 +14,8 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
+from tests.databases import database_uri, on_postgres
+
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 
@@ -33,6 +35,8 @@ def archive_env(data_dir: Path, **extra: str) -> dict[str, str]:
         PYTHONPATH=str(ROOT),
         PATH=f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}",
     )
+    if on_postgres():  # the directory's own database (empty unless a test's app made it)
+        env["DATABASE_URL"] = database_uri(data_dir, tables=False).replace("+psycopg", "", 1)
     env.update(extra)
     return env
 

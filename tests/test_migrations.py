@@ -1,4 +1,5 @@
-"""Migrations: `flask db upgrade` on an empty data directory builds exactly the models."""
+"""Migrations: `flask db upgrade` on an empty data directory (or an empty PostgreSQL
+database) builds exactly the models."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from flask_migrate import upgrade
 
 from archive import create_app
 from archive.extensions import db
+from tests.databases import database_uri
 
 
 def test_upgrade_on_an_empty_data_directory_matches_the_models(tmp_path):
@@ -16,7 +18,7 @@ def test_upgrade_on_an_empty_data_directory_matches_the_models(tmp_path):
         {
             "TESTING": True,
             "ARCHIVE_DATA_DIR": str(data),
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{data / 'a.sqlite3'}",
+            "SQLALCHEMY_DATABASE_URI": database_uri(data, tables=False),
             "ARCHIVE_WORKER": "off",
         }
     )

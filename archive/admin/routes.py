@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from wtforms import SelectChoice
 
 from archive.admin import services
@@ -17,6 +19,11 @@ bp = Blueprint("admin", __name__, url_prefix="/staff")
 
 #: what each status button does, in words for the audit trail and the flash message
 STATUS_ACTIONS = {"published": "published", "draft": "unpublished", "withdrawn": "withdrawn"}
+STATUS_MESSAGES = {
+    "published": _l("Document published."),
+    "draft": _l("Document unpublished."),
+    "withdrawn": _l("Document withdrawn."),
+}
 
 
 def _meeting_choices(form: MetadataForm) -> None:
@@ -95,7 +102,7 @@ def edit_document(document_id: int):
         except ArchiveError as exc:
             flash(exc.message, "error")
         else:
-            flash("Saved.", "success")
+            flash(_("Saved."), "success")
             return redirect(url_for("admin.edit_document", document_id=document.id))
     return _edit_page(document, form)
 
@@ -132,9 +139,13 @@ def add_file(document_id: int):
             version_label=form.version_label.data,
         )
     except ArchiveError as exc:
-        flash(f"Not added: {exc.message}", "error")
+        flash(_("Not added: %(reason)s", reason=exc.message), "error")
     else:
-        flash(f"Added the {form.language.data} file ({form.version_label.data}).", "success")
+        language, version = form.language.data, form.version_label.data
+        flash(
+            _("Added the %(language)s file (%(version)s).", language=language, version=version),
+            "success",
+        )
     return redirect(url_for("admin.edit_document", document_id=document.id))
 
 
@@ -146,7 +157,7 @@ def set_status(document_id: int, status: str):
         raise ValidationError("Unknown action or missing CSRF token.")
     document = _staff_document(document_id)
     documents.update_document(current_staff(), document, {"status": status})
-    flash(f"Document {STATUS_ACTIONS[status]}.", "success")
+    flash(str(STATUS_MESSAGES[status]), "success")
     if request.form.get("return_to") == "meeting":
         return redirect(url_for("admin.meeting", code=document.meeting.code))
     return redirect(url_for("admin.edit_document", document_id=document_id))
@@ -160,7 +171,7 @@ def delete_document(document_id: int):
     document = _staff_document(document_id)
     code = document.meeting.code
     documents.delete_document(current_staff(), document)
-    flash(f"Moved “{document.title}” to the trash.", "success")
+    flash(_("Moved “%(title)s” to the trash.", title=document.title), "success")
     return redirect(url_for("admin.meeting", code=code))
 
 
@@ -179,7 +190,7 @@ def restore(document_id: int):
     if document is None or document.deleted_at is None or not ActionForm().validate_on_submit():
         raise NotFound("No such document in the trash.")
     documents.restore_document(current_staff(), document)
-    flash(f"Restored “{document.title}”.", "success")
+    flash(_("Restored “%(title)s”.", title=document.title), "success")
     return redirect(url_for("admin.trash"))
 
 
@@ -189,5 +200,5 @@ def empty_trash():
     if not ActionForm().validate_on_submit():
         raise ValidationError("Missing CSRF token.")
     count = documents.empty_trash(current_staff())
-    flash(f"Deleted {count} documents for good.", "success")
+    flash(_("Deleted %(count)s documents for good.", count=count), "success")
     return redirect(url_for("admin.trash"))

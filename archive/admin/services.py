@@ -94,7 +94,7 @@ def meeting_overview(meeting: Meeting) -> MeetingOverview:
         db.session.scalars(
             select(Document)
             .where(Document.meeting_id == meeting.id, Document.deleted_at.is_(None))
-            .order_by(Document.doc_type, Document.date, Document.title)
+            .order_by(Document.doc_type, Document.date.nulls_first(), Document.title, Document.id)
         )
     )
     failures = [

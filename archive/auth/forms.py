@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, SelectChoice, SelectField
 
 from archive.auth.models import ROLES
 
-ROLE_CHOICES = [SelectChoice(role, role.capitalize()) for role in ROLES]
+ROLE_CHOICES = [
+    SelectChoice(role, label)
+    for role, label in zip(ROLES, (_l("Admin"), _l("Editor")), strict=True)
+]
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email address")
-    password = PasswordField("Password")
+    email = EmailField(_l("Email address"))
+    password = PasswordField(_l("Password"))
     #: where to go after login; honoured only when it leads back into the archive
     next = HiddenField()
 
@@ -22,17 +26,17 @@ class LogoutForm(FlaskForm):
 
 
 class CreateUserForm(FlaskForm):
-    email = EmailField("Email address")
-    role = SelectField("Role", choices=ROLE_CHOICES, default="editor")
-    password = PasswordField("Password", description="At least 12 characters.")
+    email = EmailField(_l("Email address"))
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES, default="editor")
+    password = PasswordField(_l("Password"), description=_l("At least 12 characters."))
 
 
 class RoleForm(FlaskForm):
-    role = SelectField("Role", choices=ROLE_CHOICES)
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES)
 
 
 class PasswordResetForm(FlaskForm):
-    password = PasswordField("New password", description="At least 12 characters.")
+    password = PasswordField(_l("New password"), description=_l("At least 12 characters."))
 
 
 class ActionForm(FlaskForm):

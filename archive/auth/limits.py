@@ -1,8 +1,8 @@
 """Login attempts counted per account and per address (Flask-Limiter).
 
 Each app gets its own Limiter, and so its own counters: two apps in one process (tests, or
-a command next to the web app) never share them. Only POST /login is counted; no limit is
-declared for any other route.
+a command next to the web app) never share them, unless they share a database. Only POST
+/login is counted; no limit is declared for any other route.
 """
 
 from __future__ import annotations
@@ -14,14 +14,27 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from limits import RateLimitItem, parse
 
+from archive.auth import limit_storage
+from archive.extensions import db
+
 EXTENSION_KEY = "archive.login_limiter"
 
 
 def init_limiter(app: Flask) -> None:
-    """A Limiter for this app, on the storage named by RATELIMIT_STORAGE_URI."""
+    """A Limiter for this app, on the storage named by RATELIMIT_STORAGE_URI.
+
+    `database://` (the default) counts in the app's database, so limits hold across
+    gunicorn workers and machines; memory:// counts per process.
+    """
+    uri = app.config.get("RATELIMIT_STORAGE_URI") or limit_storage.SCHEME + "://"
+    options = {}
+    if uri.partition(":")[0] == limit_storage.SCHEME:
+        with app.app_context():
+            options["engine"] = db.engine
     limiter = Limiter(
         key_func=get_remote_address,
-        storage_uri=app.config.get("RATELIMIT_STORAGE_URI") or "memory://",
+        storage_uri=uri,
+        storage_options=options,
         headers_enabled=False,
     )
     limiter.init_app(app)

@@ -63,3 +63,15 @@ class ApiToken(db.Model):
     revoked: Mapped[bool] = mapped_column(default=False)
 
     user: Mapped[User] = relationship(back_populates="tokens")
+
+
+class RateLimitCounter(db.Model):
+    """One fixed-window counter of the login limiter, shared by every process and machine."""
+
+    __tablename__ = "rate_limit_counters"
+
+    #: the limiter's key, e.g. LIMITER/login/account/x@example.org/10/1/minute (hashed if long)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    count: Mapped[int] = mapped_column(default=0)
+    #: when the window ends, in seconds since the epoch; expired rows go on the next write
+    expires_at: Mapped[float] = mapped_column(index=True)

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 
 from archive.auth import services
 from archive.auth.access import admin_required, current_staff
 from archive.auth.forms import ActionForm, CreateUserForm, PasswordResetForm, RoleForm
 from archive.auth.models import User
 from archive.errors import ArchiveError
+from archive.i18n import ROLE_LABELS
 
 bp = Blueprint("staff_users", __name__, url_prefix="/staff")
 
@@ -39,7 +41,8 @@ def create_user():
         )
     except ArchiveError as err:
         return _users_page(form, error=err.message, status=err.status)
-    flash(f"Created the {user.role} account {user.email}.", "success")
+    role = str(ROLE_LABELS.get(user.role, user.role))
+    flash(_("Created the %(role)s account %(email)s.", role=role, email=user.email), "success")
     return redirect(url_for(".user", user_id=user.id))
 
 
@@ -85,7 +88,8 @@ def change_role(user_id: int):
 
     def change(target: User) -> str:
         services.change_role(target, role, by=current_staff())
-        return f"The role of {target.email} is now {target.role}."
+        label = str(ROLE_LABELS.get(target.role, target.role))
+        return _("The role of %(email)s is now %(role)s.", email=target.email, role=label)
 
     return _change(user_id, change)
 
@@ -95,7 +99,7 @@ def change_role(user_id: int):
 def deactivate(user_id: int):
     def change(target: User) -> str:
         services.deactivate_user(target, by=current_staff())
-        return f"{target.email} is deactivated; their sessions have ended."
+        return _("%(email)s is deactivated; their sessions have ended.", email=target.email)
 
     return _change(user_id, change)
 
@@ -105,7 +109,7 @@ def deactivate(user_id: int):
 def reactivate(user_id: int):
     def change(target: User) -> str:
         services.reactivate_user(target, by=current_staff())
-        return f"{target.email} may log in again."
+        return _("%(email)s may log in again.", email=target.email)
 
     return _change(user_id, change)
 
@@ -117,7 +121,9 @@ def reset_password(user_id: int):
 
     def change(target: User) -> str:
         services.reset_password(target, password, by=current_staff())
-        return f"The password of {target.email} is changed; their sessions have ended."
+        return _(
+            "The password of %(email)s is changed; their sessions have ended.", email=target.email
+        )
 
     return _change(user_id, change)
 
@@ -139,6 +145,6 @@ def create_token(user_id: int):
 def revoke_token(user_id: int, token_id: int):
     def change(target: User) -> str:
         api_token = services.revoke_token(target, token_id, by=current_staff())
-        return f"Token {api_token.prefix}… is revoked."
+        return _("Token %(prefix)s… is revoked.", prefix=api_token.prefix)
 
     return _change(user_id, change)

@@ -19,6 +19,7 @@ from archive.documents.uploads import discard_unreferenced, store_pdf
 from archive.errors import Conflict, Duplicate, NotFound, ValidationError
 from archive.extensions import db
 from archive.jobs.services import enqueue
+from archive.meetings.models import Meeting
 from archive.meetings.services import find_meeting
 from archive.recordings.media import parse_offset
 from archive.recordings.models import Recording
@@ -331,9 +332,12 @@ def list_documents(user: User | None, *, delegation_id: int | None = None) -> li
     query = select(Document).where(
         Document.status.in_(visible_statuses(user)), Document.deleted_at.is_(None)
     )
+    if not is_staff(user):  # nor the documents of a meeting that is not published
+        query = query.join(Document.meeting).where(Meeting.published.is_(True))
     if delegation_id is not None:
         query = query.where(Document.delegation_id == delegation_id)
-    return list(db.session.scalars(query.order_by(Document.date.desc().nulls_last())))
+    newest = (Document.date.desc().nulls_last(), Document.id.desc())  # the same on every database
+    return list(db.session.scalars(query.order_by(*newest)))
 
 
 def file_to_dict(file: File) -> dict:

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import errno
 import io
+import logging
 from typing import BinaryIO
 
 from sqlalchemy import select
 
 from archive.documents.models import File
-from archive.errors import TooLarge, UnsupportedMedia, ValidationError
+from archive.errors import InsufficientStorage, TooLarge, UnsupportedMedia, ValidationError
 from archive.extensions import db
 from storage import BlobInfo, BlobStore, BlobTooLarge
 
 PDF_MAGIC = b"%PDF-"
 HEAD_SIZE = 1024
+#: errors of a write that found no room (a full disk, a used-up quota)
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+log = logging.getLogger(__name__)
 
 
 class _HeadThenRest(io.RawIOBase):
@@ -55,6 +61,15 @@ def store_pdf(blobs: BlobStore, stream: BinaryIO, *, max_bytes: int | None) -> B
         return blobs.put_stream(_HeadThenRest(head, stream), max_bytes=max_bytes)
     except BlobTooLarge:
         raise TooLarge(f"The file is larger than {max_bytes} bytes.", field="file") from None
+    except OSError as exc:
+        if exc.errno not in DISK_FULL:
+            raise
+        log.error("An upload was refused: no space left for the blob store (%s).", exc)
+        raise InsufficientStorage(
+            "The archive's disk is full, so the file was not stored. Nothing was saved; "
+            "try again once an administrator has freed space.",
+            field="file",
+        ) from None
 
 
 def discard_unreferenced(blobs: BlobStore, info: BlobInfo | None) -> None:

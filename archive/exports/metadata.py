@@ -34,7 +34,9 @@ def meeting_export_documents(meeting: Meeting) -> list[Document]:
     """The meeting's public documents, by type, date and title, with their files."""
     query = queries.public_documents().where(Document.meeting_id == meeting.id)
     query = queries.with_rows_for_export(query)
-    query = query.order_by(Document.doc_type, Document.date, Document.title, Document.id)
+    query = query.order_by(
+        Document.doc_type, Document.date.nulls_first(), Document.title, Document.id
+    )
     return list(db.session.scalars(query))
 
 
@@ -53,6 +55,20 @@ def export_dict(document: Document) -> dict:
     return data
 
 
+#: a cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def csv_cell(value: object) -> object:
+    """A value for a CSV export: empty for None; text that a spreadsheet would run as a
+    formula (`=HYPERLINK(…)`, `+1`, `@SUM`) gets a leading apostrophe and stays text."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def documents_csv(documents: list[Document]) -> str:
     """One row per document; `languages` lists its current languages, space-separated."""
     buffer = io.StringIO()
@@ -61,7 +77,7 @@ def documents_csv(documents: list[Document]) -> str:
     for document in documents:
         data = export_dict(document)
         data["languages"] = " ".join(document.languages)
-        writer.writerow(["" if data[c] is None else data[c] for c in CSV_COLUMNS])
+        writer.writerow([csv_cell(data[c]) for c in CSV_COLUMNS])
     return buffer.getvalue()
 
 

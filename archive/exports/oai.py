@@ -149,7 +149,7 @@ def _records() -> Select:
 
 
 def _document(repo: Repository, identifier: str) -> Document:
-    match = re.fullmatch(r"oai:(?P<repo>[^:]+):documents/(?P<id>[0-9]{1,18})", identifier)
+    match = re.fullmatch(r"oai:(?P<repo>[^:]+):documents/(?P<id>[0-9]{1,9})", identifier)
     if match and match["repo"] == repo.identifier:
         query = _records().where(Document.id == int(match["id"]))
         document = db.session.scalars(query).first()

@@ -145,7 +145,7 @@ def manifest_csv(members: list[ZipMember]) -> Iterator[bytes]:
     writer.writerow(MANIFEST_COLUMNS)
     for member in members:
         row = member.row
-        writer.writerow(["" if row[c] is None else row[c] for c in MANIFEST_COLUMNS])
+        writer.writerow([metadata.csv_cell(row[c]) for c in MANIFEST_COLUMNS])
         yield buffer.getvalue().encode()
         buffer.seek(0)
         buffer.truncate()
@@ -230,7 +230,9 @@ def delegation_archive(delegation: Delegation) -> ZipStream:
     """A delegation's public files across meetings, by meeting then document type."""
     filters = queries.DocumentFilters(delegation=delegation.code)
     query = queries.with_rows_for_export(queries.with_filters(queries.public_documents(), filters))
-    query = query.order_by(Meeting.start_date, Meeting.code, Document.doc_type, Document.id)
+    query = query.order_by(
+        Meeting.start_date.nulls_first(), Meeting.code, Document.doc_type, Document.id
+    )
     about = {
         "source": {
             "kind": "delegation",

@@ -34,21 +34,37 @@ def _claimable(now, lease: timedelta):
 
 
 def claim_next(worker: str) -> Job | None:
-    """Take the next due job (or one whose worker stopped reporting); None when idle.
+    """Take the next due job (or one whose worker stopped reporting); None when idle."""
+    jobs = claim_batch(worker, 1)
+    return jobs[0] if jobs else None
 
-    The conditional UPDATE makes the claim atomic on SQLite; on PostgreSQL the
+
+def claim_batch(worker: str, limit: int) -> list[Job]:
+    """Take up to ``limit`` due jobs (or ones whose worker stopped reporting), oldest first.
+
+    The conditional UPDATE makes each claim atomic on SQLite; on PostgreSQL the
     SELECT … FOR UPDATE SKIP LOCKED also keeps concurrent workers off each other's rows.
+    All claims are committed together.
     """
+    if limit < 1:
+        return []
     now = utcnow()
     lease = timedelta(seconds=current_app.config["JOB_LEASE_SECONDS"])
+    # PostgreSQL locks exactly the rows it returns (skipping rows other workers hold), so each
+    # UPDATE below succeeds; SQLite ignores FOR UPDATE: a few spare candidates cover the rows
+    # another process takes between the SELECT and the UPDATE
+    row_locks = db.session.get_bind().dialect.name == "postgresql"
     candidates = (
         select(Job.id, Job.status, Job.locked_at)
         .where(_claimable(now, lease))
         .order_by(Job.run_after, Job.id)
-        .limit(5)
+        .limit(limit if row_locks else limit + 4)
         .with_for_update(skip_locked=True)
     )
+    claimed_ids = []
     for job_id, status, locked_at in db.session.execute(candidates).all():
+        if len(claimed_ids) == limit:
+            break
         claimed = db.session.execute(
             update(Job)
             .where(Job.id == job_id, Job.status == status)
@@ -56,10 +72,12 @@ def claim_next(worker: str) -> Job | None:
             .values(status="running", locked_by=worker, locked_at=now, attempts=Job.attempts + 1)
         )
         if claimed.rowcount == 1:
-            db.session.commit()
-            return db.session.get(Job, job_id)
+            claimed_ids.append(job_id)
     db.session.commit()
-    return None
+    if not claimed_ids:
+        return []
+    jobs = {job.id: job for job in db.session.scalars(select(Job).where(Job.id.in_(claimed_ids)))}
+    return [jobs[job_id] for job_id in claimed_ids]
 
 
 def release_jobs_of_dead_workers() -> int:
@@ -80,6 +98,16 @@ def finish(job: Job) -> None:
     job.finished_at = utcnow()
     job.last_error = None
     db.session.commit()
+
+
+def mark_done(job_ids: list[int]) -> None:
+    """Mark jobs done in the current unit of work (the caller commits)."""
+    if job_ids:
+        db.session.execute(
+            update(Job)
+            .where(Job.id.in_(job_ids))
+            .values(status="done", finished_at=utcnow(), last_error=None)
+        )
 
 
 def fail_attempt(job: Job, error: str) -> bool:

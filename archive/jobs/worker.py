@@ -1,4 +1,8 @@
-"""The worker: claims jobs from the database and runs them, in a thread or its own process."""
+"""The worker: claims jobs from the database and runs them, in a thread or its own process.
+
+Both the inline thread (ARCHIVE_WORKER=inline) and `flask worker` run the batched pipeline of
+`archive.jobs.pipeline`: parallel sandboxed extraction, batched index commits.
+"""
 
 from __future__ import annotations
 
@@ -10,68 +14,74 @@ from flask import Flask
 
 from archive.extensions import db
 from archive.jobs import services
-from archive.jobs.models import Job
+from archive.jobs.pipeline import Pipeline
 from archive.search import indexing
-
-TASKS = {
-    "extract": lambda payload: indexing.extract_file(payload["file_id"]),
-    "index_document": lambda payload: indexing.index_document(payload["document_id"]),
-    "unindex_document": lambda payload: indexing.unindex_document(payload["document_id"]),
-}
-
-
-def _run(job: Job) -> None:
-    try:
-        TASKS[job.kind](job.payload)
-    except Exception as exc:  # any failure of an attempt is retried, then given up with a reason
-        db.session.rollback()
-        error = f"{type(exc).__name__}: {exc}"
-        traceback.print_exc()
-        if services.fail_attempt(job, error) and job.kind == "extract":
-            indexing.mark_extraction_given_up(job.payload["file_id"], error)
-        return
-    services.finish(job)
 
 
 def run_one(worker: str | None = None) -> bool:
-    """Run the next due job, if any; True when one ran."""
-    job = services.claim_next(worker or services.worker_name())
-    if job is None:
-        return False
-    _run(job)
-    return True
+    """Run the next due job to the end, if any; True when one ran."""
+    pipeline = Pipeline.for_app(worker, processes=1)
+    try:
+        if not pipeline.step(wait=0.0, max_claims=1):
+            return False
+        pipeline.drain()
+        return True
+    finally:
+        pipeline.close()
 
 
 def run_pending(app: Flask, *, max_jobs: int = 10_000) -> int:
-    """Run due jobs until none is left (used by tests and `worker --once`)."""
-    done = 0
+    """Run due jobs until none is left (used by tests and `worker --once`); returns how many."""
     with app.app_context():
         services.release_jobs_of_dead_workers()
         indexing.ensure_index_current()
-        while done < max_jobs and run_one():
-            done += 1
-        db.session.remove()
-    return done
+        pipeline = Pipeline.for_app()
+        try:
+            while pipeline.processed < max_jobs:
+                claimed = pipeline.step(wait=1.0, max_claims=max_jobs - pipeline.processed)
+                if not claimed and pipeline.idle:
+                    break
+            pipeline.drain()
+        finally:
+            pipeline.close()
+            db.session.remove()
+        return pipeline.processed
+
+
+#: after its last work, the worker polls this often for this long (uploads come in bursts:
+#: sleeping a whole poll interval whenever it runs dry would leave the cores idle meanwhile)
+HOT_POLL_SECONDS = 0.05
+HOT_FOR_SECONDS = 5.0
 
 
 def run_forever(app: Flask, stop: threading.Event | None = None) -> None:
     """Poll for jobs until `stop` is set."""
     stop = stop or threading.Event()
     poll = app.config["WORKER_POLL_SECONDS"]
+    last_work = float("-inf")
     with app.app_context():
         services.release_jobs_of_dead_workers()
         indexing.ensure_index_current()
-        while not stop.is_set():
-            try:
-                ran = run_one()
-            except Exception:  # the database may be briefly unavailable: wait, then go on
-                traceback.print_exc()
-                db.session.rollback()
-                ran = False
-            finally:
-                db.session.remove()
-            if not ran:
-                stop.wait(poll)
+        pipeline = Pipeline.for_app()
+        try:
+            while not stop.is_set():
+                try:
+                    claimed = pipeline.step(wait=poll)
+                except Exception:  # the database may be briefly unavailable: wait, then go on
+                    traceback.print_exc()
+                    db.session.rollback()
+                    claimed = 0
+                finally:
+                    db.session.remove()
+                if claimed or not pipeline.idle:
+                    last_work = time.monotonic()
+                elif time.monotonic() - last_work < HOT_FOR_SECONDS:
+                    stop.wait(min(poll, HOT_POLL_SECONDS))
+                else:
+                    stop.wait(poll)
+        finally:
+            pipeline.close()
+            db.session.remove()
 
 
 def start_inline_worker(app: Flask) -> threading.Thread:

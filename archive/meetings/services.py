@@ -82,7 +82,7 @@ def meeting_documents(meeting: Meeting, user: User | None) -> list[Document]:
             Document.status.in_(visible_statuses(user)),
             Document.deleted_at.is_(None),
         )
-        .order_by(Document.doc_type, Document.date, Document.title)
+        .order_by(Document.doc_type, Document.date.nulls_first(), Document.title, Document.id)
     )
     return list(db.session.scalars(query))
 

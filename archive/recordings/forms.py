@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, StringField, URLField
 from wtforms.validators import Optional
@@ -9,22 +10,22 @@ from wtforms.validators import Optional
 from archive.recordings.media import CHANNEL_ORDER
 from archive.templating import language_name
 
-SESSION_HINT = "morning, afternoon, evening or a number"
+SESSION_HINT = _l("morning, afternoon, evening or a number")
 
 
 def channel_label(channel: str) -> str:
     """ "Floor", or the language's name in that language."""
-    return "Floor" if channel == "floor" else language_name(channel)
+    return _l("Floor") if channel == "floor" else language_name(channel)
 
 
 class _RecordingFields(FlaskForm):
     """What every recording of a session shares (the services check the values)."""
 
-    date = DateField("Date", validators=[Optional()])
-    session = StringField("Session", default="morning", description=SESSION_HINT)
-    start_time = StringField("Start time", description="HH:MM, optional")
-    title = StringField("Title", description="optional")
-    duration = StringField("Duration", description="seconds or h:mm:ss, optional")
+    date = DateField(_l("Date"), validators=[Optional()])
+    session = StringField(_l("Session"), default="morning", description=SESSION_HINT)
+    start_time = StringField(_l("Start time"), description=_l("HH:MM, optional"))
+    title = StringField(_l("Title"), description=_l("optional"))
+    duration = StringField(_l("Duration"), description=_l("seconds or h:mm:ss, optional"))
 
 
 def _url_field(channel: str) -> URLField:
@@ -41,7 +42,7 @@ class SessionForm(_RecordingFields):
     url_fr = _url_field("fr")
     url_ru = _url_field("ru")
     url_es = _url_field("es")
-    replace = BooleanField("Replace recordings this session already has on these channels")
+    replace = BooleanField(_l("Replace recordings this session already has on these channels"))
 
     def url_fields(self) -> list:
         return [getattr(self, f"url_{channel}") for channel in CHANNEL_ORDER]
@@ -56,8 +57,8 @@ class SessionForm(_RecordingFields):
 class RecordingForm(_RecordingFields):
     """One recording, for editing."""
 
-    channel = StringField("Channel", description="floor, or a language code such as fr")
-    url = URLField("URL")
+    channel = StringField(_l("Channel"), description=_l("floor, or a language code such as fr"))
+    url = URLField(_l("URL"))
 
     def values(self) -> dict:
         return {name: getattr(self, name).data for name in (*_SHARED, "channel", "url")}

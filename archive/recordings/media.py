@@ -6,6 +6,7 @@ import re
 from urllib.parse import urlsplit, urlunsplit
 
 from archive.errors import ValidationError
+from archive.validation import MAX_INT
 
 NAMED_SESSIONS = ("morning", "afternoon", "evening")
 #: floor first, then the six UN languages in the UN's order
@@ -61,12 +62,19 @@ def parse_offset(value: object, field: str = "recording_offset") -> int | None:
     text = "" if value is None else str(value).strip()
     if not text:
         return None
-    if text.isdigit():
-        return int(text)
+    if text.isdecimal():  # not isdigit: int() refuses "²"
+        return _bounded_seconds(int(text), field)
     match = _OFFSET_RE.match(text)
     if match is None or int(match.group(3)) >= 60 or (match.group(1) and int(match.group(2)) >= 60):
         raise ValidationError(
             f"{field} must be seconds (632) or minutes:seconds (10:32).", field=field
         )
     hours, minutes, secs = (int(g or 0) for g in match.groups())
-    return hours * 3600 + minutes * 60 + secs
+    return _bounded_seconds(hours * 3600 + minutes * 60 + secs, field)
+
+
+def _bounded_seconds(seconds: int, field: str) -> int:
+    """Seconds that fit a database integer (about 68 years)."""
+    if seconds > MAX_INT:
+        raise ValidationError(f"{field} is too large.", field=field)
+    return seconds

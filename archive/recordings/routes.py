@@ -4,7 +4,9 @@ that the meeting, document and search pages use to show recordings."""
 from __future__ import annotations
 
 from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
+from archive import i18n
 from archive.admin.forms import ActionForm
 from archive.admin.services import meeting_overview
 from archive.auth.access import current_staff, staff_required
@@ -14,7 +16,6 @@ from archive.meetings.models import Meeting
 from archive.recordings import media, services
 from archive.recordings.forms import RecordingForm, SessionForm, channel_label
 from archive.recordings.models import Recording
-from archive.templating import long_date
 
 bp = Blueprint("recordings", __name__, url_prefix="/staff")
 
@@ -30,7 +31,7 @@ def _template_helpers(state) -> None:
     app.jinja_env.filters.update(
         channel_label=channel_label,
         format_offset=media.format_offset,
-        session_label=media.session_label,
+        session_label=i18n.session_label,
     )
     app.jinja_env.tests["direct_audio"] = media.is_direct_audio
 
@@ -78,8 +79,12 @@ def add_session(code: str):
         return _meeting_page(meeting, form, exc.status)
     first = saved[0]
     flash(
-        f"Saved {len(saved)} recording(s) of {long_date(first.date)}, "
-        f"{media.session_label(first.session)}.",
+        _(
+            "Saved %(count)s recording(s) of %(day)s, %(session)s.",
+            count=len(saved),
+            day=i18n.long_date(first.date),
+            session=i18n.session_label(first.session),
+        ),
         "success",
     )
     return redirect(url_for("admin.meeting", code=code, _anchor="recordings"))
@@ -108,7 +113,7 @@ def edit(recording_id: int):
             _show_error(form, exc)
             status = exc.status
         else:
-            flash("Saved the recording.", "success")
+            flash(_("Saved the recording."), "success")
             return redirect(
                 url_for("admin.meeting", code=recording.meeting.code, _anchor="recordings")
             )
@@ -124,7 +129,7 @@ def delete(recording_id: int):
     try:
         services.delete_recording(current_staff(), recording)
     except ArchiveError as exc:
-        flash(f"Not removed: {exc.message}", "error")
+        flash(_("Not removed: %(reason)s", reason=exc.message), "error")
     else:
-        flash("Removed the recording.", "success")
+        flash(_("Removed the recording."), "success")
     return redirect(url_for("admin.meeting", code=code, _anchor="recordings"))

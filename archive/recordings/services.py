@@ -54,7 +54,7 @@ def _session(value: object) -> str:
     session = validation.text(value, "session", required=True, max_length=32).lower()
     if session in NAMED_SESSIONS:
         return session
-    if not session.isdigit() or int(session) < 1:
+    if not session.isdecimal() or int(session) < 1:
         raise ValidationError(
             "session must be morning, afternoon, evening or a number.", field="session"
         )

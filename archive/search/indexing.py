@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from archive.documents.models import Document, File
 from archive.extensions import db
-from archive.stores import blob_store, search_index, text_cache
+from archive.stores import blob_store, search_index, text_cache, thumbnail_store
 from indexer.extract import ExtractionResult, extract_pages
 from indexer.index import FileRecord
 
@@ -45,13 +45,23 @@ def _earlier_outcome(file: File) -> File | None:
     return db.session.scalars(query.limit(1)).first()
 
 
-def _extract(file: File) -> ExtractionResult:
+def reusable_outcome(file: File) -> ExtractionResult | None:
+    """The finished extraction of a file with the same bytes, if there is one to reuse."""
     earlier = _earlier_outcome(file)
+    if earlier is None:
+        return None
     pages = text_cache().get(file.sha256)
-    if earlier is not None and (pages is not None or earlier.text_status == "failed"):
+    if pages is not None or earlier.text_status == "failed":
         return ExtractionResult(
             earlier.text_status, pages or [], earlier.page_count or 0, earlier.text_reason
         )
+    return None
+
+
+def _extract(file: File) -> ExtractionResult:
+    reused = reusable_outcome(file)
+    if reused is not None:
+        return reused
     path = blob_store().path(file.sha256)
     db.session.commit()  # hold no transaction open during a long extraction
     return extract_pages(
@@ -69,6 +79,8 @@ def extract_file(file_id: int) -> None:
     result = _extract(file)
     if result.status != "failed":
         text_cache().put(file.sha256, result.pages)
+    if result.thumbnail is not None:
+        thumbnail_store().put(file.sha256, result.thumbnail)
     file.page_count = result.page_count or None
     file.text_status = result.status
     file.text_reason = result.reason
@@ -76,9 +88,36 @@ def extract_file(file_id: int) -> None:
     db.session.commit()
 
 
-def _indexable(document: Document) -> Iterator[tuple[FileRecord, list[str]]]:
+def record_extraction(file: File, result: ExtractionResult, *, store_text: bool = True) -> None:
+    """Keep a finished extraction: its text in the cache (unless the caller stores it), its
+    outcome on the file (the caller indexes the document and commits)."""
+    if store_text and result.status != "failed":
+        text_cache().put(file.sha256, result.pages)
+    file.page_count = result.page_count or None
+    file.text_status = result.status
+    file.text_reason = result.reason
+
+
+def document_entries(
+    document_id: int, fresh: dict[str, list[str]] | None = None
+) -> list[tuple[FileRecord, list[str]]]:
+    """What the index should hold for a document now: nothing when it is gone or deleted.
+
+    ``fresh`` maps SHA-256 digests to page texts just extracted (saves re-reading the cache).
+    """
+    document = db.session.get(Document, document_id)
+    if document is None or document.deleted_at is not None:
+        return []
+    return list(_indexable(document, fresh))
+
+
+def _indexable(
+    document: Document, fresh: dict[str, list[str]] | None = None
+) -> Iterator[tuple[FileRecord, list[str]]]:
     for file in document.current_files:
-        pages = text_cache().get(file.sha256) if file.text_status == "indexed" else None
+        if file.text_status != "indexed":
+            continue
+        pages = (fresh or {}).get(file.sha256) or text_cache().get(file.sha256)
         if pages:
             yield file_record(file), pages
 

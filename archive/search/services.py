@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from archive import validation
-from archive.access import visible_statuses
+from archive.access import is_staff, visible_statuses
 from archive.auth.models import User
 from archive.documents.models import DOC_TYPES, Document
 from archive.errors import ValidationError
 from archive.extensions import db
+from archive.meetings.models import Meeting
 from archive.stores import search_index
 from indexer.index import DocumentHit, QueryError, SearchQuery
 
@@ -34,6 +35,12 @@ class SearchPage:
         return max(1, -(-self.total // self.query.per_page))
 
 
+def unpublished_meeting_codes() -> tuple[str, ...]:
+    """Meetings the public does not see, nor their documents (whatever their status)."""
+    query = select(Meeting.code).where(Meeting.published.is_(False))
+    return tuple(db.session.scalars(query))
+
+
 def parse_query(params, user: User | None) -> SearchQuery:
     """A SearchQuery from request parameters (a mapping of strings)."""
     doc_type = validation.text(params.get("doc_type"), "doc_type", max_length=32) or None
@@ -52,6 +59,7 @@ def parse_query(params, user: User | None) -> SearchQuery:
         date_from=validation.optional_date(params.get("date_from"), "date_from"),
         date_to=validation.optional_date(params.get("date_to"), "date_to"),
         statuses=visible_statuses(user),
+        hidden_meetings=() if is_staff(user) else unpublished_meeting_codes(),
         page=validation.bounded_int(params.get("page"), "page", default=1, maximum=MAX_PAGE),
         per_page=validation.bounded_int(
             params.get("per_page"), "per_page", default=20, maximum=MAX_PER_PAGE

@@ -4,9 +4,10 @@
   var table = document.querySelector("[data-status-url]");
   if (!table) { return; }
   var url = table.getAttribute("data-status-url");
+  var messages = JSON.parse(table.getAttribute("data-messages") || "{}");
 
   function label(file) {
-    var text = file.text_status.replace("_", " ");
+    var text = messages["status_" + file.text_status] || file.text_status.replace("_", " ");
     return file.text_reason ? text + ": " + file.text_reason : text;
   }
 

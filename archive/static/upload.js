@@ -10,10 +10,11 @@
   var percent = document.getElementById("upload-percent");
   var list = document.getElementById("upload-results");
   var title = document.getElementById("results-title");
+  var messages = JSON.parse(form.getAttribute("data-messages") || "{}");
 
   function showCount() {
     var n = input.files.length;
-    count.textContent = n ? n + (n === 1 ? " file chosen" : " files chosen") : "";
+    count.textContent = n ? (messages.files_chosen || "Files chosen:") + " " + n : "";
   }
 
   input.addEventListener("change", showCount);
@@ -35,7 +36,8 @@
     var name = document.createElement("strong");
     name.textContent = result.filename;
     item.appendChild(name);
-    item.appendChild(document.createTextNode(": " + result.outcome + " — "));
+    var outcome = messages["outcome_" + result.outcome] || result.outcome;
+    item.appendChild(document.createTextNode(": " + outcome + " — "));
     if (result.document_id) {
       var link = document.createElement("a");
       link.href = "/staff/documents/" + result.document_id + "/edit";
@@ -66,11 +68,11 @@
     request.upload.addEventListener("progress", function (e) {
       if (e.lengthComputable) {
         progress.value = Math.round((e.loaded / e.total) * 100);
-        percent.textContent = progress.value + "% uploaded";
+        percent.textContent = (messages.uploaded || "Uploaded:") + " " + progress.value + "%";
       }
     });
     request.addEventListener("load", function () {
-      percent.textContent = "Upload finished.";
+      percent.textContent = messages.upload_finished || "Upload finished.";
       var body = null;
       try { body = JSON.parse(request.responseText); } catch (e) { body = null; }
       if (body && body.results) {
@@ -78,10 +80,13 @@
       } else if (body && body.error) {
         showError(body.error.message);
       } else {
-        showError("The upload failed (HTTP " + request.status + ").");
+        showError((messages.upload_failed || "The upload failed (HTTP status {status}).")
+          .replace("{status}", String(request.status)));
       }
     });
-    request.addEventListener("error", function () { showError("The upload failed: no answer from the server."); });
+    request.addEventListener("error", function () {
+      showError(messages.no_answer || "The upload failed: no answer from the server.");
+    });
     request.send(new FormData(form));
   });
 })();

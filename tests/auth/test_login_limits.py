@@ -94,6 +94,6 @@ def test_each_app_counts_on_its_own(client, app, editor_id, tmp_path):
 
 def test_storage_comes_from_the_environment(monkeypatch):
     monkeypatch.delenv("ARCHIVE_RATELIMIT_STORAGE_URI", raising=False)
-    assert config.from_environment()["RATELIMIT_STORAGE_URI"] == "memory://"
+    assert config.from_environment()["RATELIMIT_STORAGE_URI"] == "database://"
     monkeypatch.setenv("ARCHIVE_RATELIMIT_STORAGE_URI", "redis://cache.internal:6379")
     assert config.from_environment()["RATELIMIT_STORAGE_URI"] == "redis://cache.internal:6379"

@@ -1,0 +1,150 @@
+"""indexer.extract.ExtractionPool: the fork server, one fresh limited process per file."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from indexer.extract import (
+    FAILED,
+    ExtractionPool,
+    ExtractionResult,
+    ExtractionServerError,
+    extract_pages_unsandboxed,
+)
+from tests.hostile_pdfs import HOSTILE_CASES, decompression_bomb_pdf, slow_pdf, text_pdf
+
+MB = 1 << 20
+
+
+def _collect(pool: ExtractionPool, timeout: float = 60.0) -> dict:
+    results = {}
+    deadline = time.monotonic() + timeout
+    while pool.busy:
+        assert time.monotonic() < deadline, "the pool did not finish in time"
+        results.update(pool.results(1.0))
+    return results
+
+
+def _write(tmp_path: Path, name: str, data: bytes) -> Path:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+def _descendants(root: int) -> set[int]:
+    """Pids of every live process below `root` (zombies included)."""
+    parents = {}
+    for entry in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parents[int(entry.parent.name)] = int(entry.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError):
+            continue
+    found, frontier = set(), {root}
+    while frontier:
+        frontier = {pid for pid, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def test_results_equal_in_process_extraction_for_good_and_hostile_files(tmp_path):
+    paths = {"good": _write(tmp_path, "good.pdf", text_pdf(["Clearance of mined areas", ""]))}
+    for name, (factory, _, _) in HOSTILE_CASES.items():
+        paths[name] = _write(tmp_path, f"{name}.pdf", factory())
+    with ExtractionPool(2, time_limit=60) as pool:
+        for name, path in paths.items():
+            pool.submit(name, path)
+        results = _collect(pool)
+    assert set(results) == set(paths)
+    for name, path in paths.items():
+        assert results[name] == extract_pages_unsandboxed(path), name
+    for name, (_, status, fragment) in HOSTILE_CASES.items():
+        assert results[name].status == status and fragment in results[name].reason, name
+
+
+def test_a_hanging_file_fails_alone_and_the_others_finish(tmp_path):
+    slow = _write(tmp_path, "slow.pdf", slow_pdf())
+    good = [_write(tmp_path, f"good{n}.pdf", text_pdf([f"statement {n}"])) for n in range(6)]
+    with ExtractionPool(2, time_limit=0.5) as pool:
+        pool.submit("slow", slow)
+        for n, path in enumerate(good):
+            pool.submit(n, path)
+        started = time.monotonic()
+        results = _collect(pool)
+        elapsed = time.monotonic() - started
+        server = pool._server
+        assert server is not None and _descendants(server.pid) == set()  # no child left
+    assert results["slow"] == ExtractionResult(FAILED, [], 0, "over the time limit (0.5 s)")
+    assert all(results[n].status == "indexed" for n in range(6))
+    assert elapsed < 5
+
+
+def test_a_memory_bomb_fails_alone(tmp_path):
+    bomb = _write(tmp_path, "bomb.pdf", decompression_bomb_pdf())
+    good = _write(tmp_path, "good.pdf", text_pdf(["after the bomb"]))
+    with ExtractionPool(2, memory_limit=100 * MB) as pool:
+        pool.submit("bomb", bomb)
+        pool.submit("good", good)
+        results = _collect(pool)
+    assert results["bomb"] == ExtractionResult(FAILED, [], 0, "over the memory limit (100 MB)")
+    assert results["good"].status == "indexed" and "after the bomb" in results["good"].pages[0]
+
+
+def test_a_missing_file_raises_at_submit_and_changes_nothing(tmp_path):
+    with ExtractionPool(1) as pool:
+        with pytest.raises(FileNotFoundError):
+            pool.submit("absent", tmp_path / "absent.pdf")
+        assert pool.busy == 0
+
+
+def test_a_dead_server_is_reported_once_then_replaced(tmp_path):
+    slow = _write(tmp_path, "slow.pdf", slow_pdf())
+    good = _write(tmp_path, "good.pdf", text_pdf(["second life"]))
+    with ExtractionPool(1, time_limit=60) as pool:
+        pool.submit("slow", slow)
+        first = pool._server
+        assert first is not None
+        deadline = time.monotonic() + 10
+        while not (orphans := _descendants(first.pid)):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        os.kill(first.pid, signal.SIGKILL)
+        with pytest.raises(ExtractionServerError):
+            _collect(pool)
+        assert pool.busy == 0
+        pool.submit("good", good)
+        assert pool._server is not None and pool._server.pid != first.pid
+        assert _collect(pool)["good"].status == "indexed"
+    deadline = time.monotonic() + 5  # the orphaned grandchild dies with its server
+    while any(_alive(pid) for pid in orphans):
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+
+
+def test_closing_the_pool_stops_every_extraction(tmp_path):
+    slow = [_write(tmp_path, f"slow{n}.pdf", slow_pdf()) for n in range(3)]
+    pool = ExtractionPool(2, time_limit=60)
+    for n, path in enumerate(slow):
+        pool.submit(n, path)
+    server = pool._server
+    assert server is not None
+    deadline = time.monotonic() + 10
+    while len(running := _descendants(server.pid)) < 2:  # the grandchildren are at work
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    pool.close()
+    assert server.poll() is not None
+    assert not any(_alive(pid) for pid in running)
+
+
+def _alive(pid: int) -> bool:
+    """Whether `pid` runs (a zombie waiting for a reaper counts as gone)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"

@@ -1,0 +1,1 @@
+"""Load and crash tests against real processes (pytest -m load)."""
