@@ -112,6 +112,9 @@ def _next_field(html: str) -> str:
 def test_the_login_form_does_not_carry_a_hostile_next(client):
     for value in HOSTILE_NEXT:
         response = client.get("/login", query_string={"next": value})
+        if "\x00" in value:  # a NUL anywhere in a request is refused (archive/guards.py)
+            assert response.status_code == 400, value
+            continue
         assert response.status_code == 200, value
         assert _next_field(response.get_data(as_text=True)) == "", value
 

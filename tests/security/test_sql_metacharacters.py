@@ -215,3 +215,11 @@ def test_numbers_in_writes_are_checked(app, client, world, auth_headers):
         },
     )
     assert response.status_code == 200 and b"idDoesNotExist" in response.data
+
+
+@pytest.mark.parametrize("path", sorted(ENDPOINTS))
+def test_a_nul_in_any_parameter_is_a_400_on_every_database(client, path):
+    """PostgreSQL refuses NUL in text; the guard refuses it first, on SQLite too."""
+    for name in ENDPOINTS[path]:
+        response = client.get(f"{path}?{name}={quote('a' + chr(0) + 'b')}")
+        assert response.status_code == 400, (path, name, response.status_code)
