@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import datetime
 import json
 import os
@@ -94,3 +95,12 @@ def run_and_report(
     report(result)
     print(f"results: {write_json(result, out, prefix)}")
     return 0
+
+
+def argument_parser(doc: str, prog: str | None = None) -> argparse.ArgumentParser:
+    """A script's parser: its docstring's first paragraph as the description."""
+    return argparse.ArgumentParser(
+        prog=prog,
+        description=doc.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )

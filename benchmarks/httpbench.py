@@ -47,7 +47,12 @@ sys.path.insert(0, str(ROOT))
 
 from archive.demo.pdfs import make_pdf  # noqa: E402
 from benchmarks import search as search_bench  # noqa: E402
-from benchmarks.common import environment, run_and_report, summarize  # noqa: E402
+from benchmarks.common import (  # noqa: E402
+    argument_parser,
+    environment,
+    run_and_report,
+    summarize,
+)
 from tests.processes import archive_env, flask, free_port, running, wait_http  # noqa: E402
 
 MB = 1_000_000
@@ -90,11 +95,7 @@ class Params:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Command-line options."""
-    parser = argparse.ArgumentParser(
-        prog="benchmarks/http.py",
-        description=__doc__.split("\n\n")[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = argument_parser(__doc__, prog="benchmarks/http.py")
     parser.add_argument("--search-docs", type=int, default=150, help="statements to search")
     parser.add_argument("--clients", type=int, default=4, help="concurrent search clients")
     parser.add_argument("--pdf-mb", type=int, default=20, help="size of the downloaded PDF")

@@ -51,7 +51,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from archive.demo.pdfs import make_pdf  # noqa: E402
-from benchmarks.common import CORPUS, environment, run_and_report, summarize  # noqa: E402
+from benchmarks.common import (  # noqa: E402
+    CORPUS,
+    argument_parser,
+    environment,
+    run_and_report,
+    summarize,
+)
 from indexer.extract import (  # noqa: E402
     ExtractionPool,
     extract_pages,
@@ -83,9 +89,7 @@ class Params:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Command-line options."""
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argument_parser(__doc__)
     parser.add_argument("--docs", type=int, default=500, help="PDFs to generate (default 500)")
     parser.add_argument(
         "--pages-per-doc", type=int, default=10, help="mean pages per PDF (±2; default 10)"

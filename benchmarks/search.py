@@ -41,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.common import (  # noqa: E402
     CORPUS,
     RESULTS,
+    argument_parser,
     environment,
     run_and_report,
     summarize,
@@ -96,9 +97,7 @@ class Params:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Command-line options."""
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argument_parser(__doc__)
     parser.add_argument("--docs", type=int, default=5000, help="documents (default 5000)")
     parser.add_argument("--runs", type=int, default=3, help="runs of the 200-query mix (default 3)")
     parser.add_argument("--batch", type=int, default=500, help="files per add_files call")

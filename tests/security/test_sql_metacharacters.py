@@ -31,43 +31,17 @@ PAYLOADS = [
 ]
 
 #: path → the parameters it takes (filters, sort, paging)
+#: the filters every search-based endpoint takes
+SEARCH_FILTERS = ["q", "meeting", "doc_type", "language", "delegation"]
+DATES = ["date_from", "date_to"]
+PAGING = ["page", "per_page"]
 ENDPOINTS = {
-    "/api/v1/documents": ["meeting", "doc_type", "language", "delegation", "q", "page", "per_page"],
-    "/api/v1/search": [
-        "q",
-        "meeting",
-        "doc_type",
-        "language",
-        "delegation",
-        "date_from",
-        "date_to",
-        "page",
-        "per_page",
-        "sort",
-    ],
-    "/api/v1/meetings": ["page", "per_page"],
-    "/search": [
-        "q",
-        "meeting",
-        "doc_type",
-        "language",
-        "delegation",
-        "date_from",
-        "date_to",
-        "page",
-        "per_page",
-        "sort",
-    ],
-    "/feeds/documents.atom": ["q", "meeting", "doc_type", "language", "delegation"],
-    "/search/download.zip": [
-        "q",
-        "meeting",
-        "doc_type",
-        "language",
-        "delegation",
-        "date_from",
-        "date_to",
-    ],
+    "/api/v1/documents": [*SEARCH_FILTERS, *PAGING],
+    "/api/v1/search": [*SEARCH_FILTERS, *DATES, *PAGING, "sort"],
+    "/api/v1/meetings": PAGING,
+    "/search": [*SEARCH_FILTERS, *DATES, *PAGING, "sort"],
+    "/feeds/documents.atom": SEARCH_FILTERS,
+    "/search/download.zip": [*SEARCH_FILTERS, *DATES],
     "/oai": ["verb", "metadataPrefix", "set", "from", "until", "identifier", "resumptionToken"],
 }
 #: filters that match exactly: a payload matches nothing
