@@ -73,14 +73,13 @@ def _first_admin() -> None:
 
 def _run_jobs_with_progress(app: Flask) -> None:
     from archive.jobs.services import pending_count
-    from archive.jobs.worker import run_one
+    from archive.jobs.worker import run_pending
 
     total = pending_count()
     if not total:
         return
     with click.progressbar(length=total, label="Extracting and indexing") as bar:
-        while run_one():
-            bar.update(1)
+        run_pending(app, progress=bar.update)
 
 
 @demo_cli.command("load")
@@ -92,7 +91,7 @@ def load_demo_command() -> None:
         load_demo()
     except ArchiveError as exc:
         _fail(exc)
-    _run_jobs_with_progress(current_app)
+    _run_jobs_with_progress(current_app._get_current_object())
     click.echo("Loaded the demo meeting 12MSP.")
 
 
@@ -110,7 +109,7 @@ def setup_command() -> None:
     if not db.session.scalar(select(func.count(Meeting.id))):
         click.echo("The archive is empty: loading the demo meeting 12MSP.")
         load_demo()
-    _run_jobs_with_progress(current_app)
+    _run_jobs_with_progress(current_app._get_current_object())
 
 
 @click.command("worker")
@@ -152,12 +151,11 @@ def reindex_command() -> None:
 def check_command(repair: bool) -> None:
     """Check that database, blobs, text and index agree; exit status 1 if not."""
     from archive.check import run_check
-    from archive.jobs.worker import run_one
+    from archive.jobs.worker import run_pending
 
     report = run_check(repair=repair)
     if repair:
-        while run_one():
-            pass
+        run_pending(current_app._get_current_object())
     for line in report.problems:
         click.echo(f"problem: {line}")
     for line in report.repaired:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import time
 import traceback
+from collections.abc import Callable
 
 from flask import Flask
 
@@ -18,30 +19,27 @@ from archive.jobs.pipeline import Pipeline
 from archive.search import indexing
 
 
-def run_one(worker: str | None = None) -> bool:
-    """Run the next due job to the end, if any; True when one ran."""
-    pipeline = Pipeline.for_app(worker, processes=1)
-    try:
-        if not pipeline.step(wait=0.0, max_claims=1):
-            return False
-        pipeline.drain()
-        return True
-    finally:
-        pipeline.close()
-
-
-def run_pending(app: Flask, *, max_jobs: int = 10_000) -> int:
-    """Run due jobs until none is left (used by tests and `worker --once`); returns how many."""
+def run_pending(
+    app: Flask, *, max_jobs: int = 10_000, progress: Callable[[int], None] | None = None
+) -> int:
+    """Run due jobs until none is left, with one pipeline (used by tests, the CLI and
+    `worker --once`); `progress` hears how many more jobs finished. Returns how many."""
     with app.app_context():
         services.release_jobs_of_dead_workers()
         indexing.ensure_index_current()
         pipeline = Pipeline.for_app()
+        reported = 0
         try:
             while pipeline.processed < max_jobs:
                 claimed = pipeline.step(wait=1.0, max_claims=max_jobs - pipeline.processed)
+                if progress is not None and pipeline.processed > reported:
+                    progress(pipeline.processed - reported)
+                    reported = pipeline.processed
                 if not claimed and pipeline.idle:
                     break
             pipeline.drain()
+            if progress is not None and pipeline.processed > reported:
+                progress(pipeline.processed - reported)
         finally:
             pipeline.close()
             db.session.remove()
