@@ -45,9 +45,19 @@ def _check_blobs(report: Report, repair: bool) -> None:
             continue
         report.problems.append(f"blob {digest} belongs to no file")
         age = time.time() - blobs.path(digest).stat().st_mtime
-        if repair and age > ORPHAN_GRACE_SECONDS:
-            blobs.delete(digest)
+        if (
+            repair
+            and age > ORPHAN_GRACE_SECONDS
+            and blobs.delete_unreferenced(digest, lambda digest=digest: _blob_referenced(digest))
+        ):
             report.repaired.append(f"deleted orphan blob {digest}")
+
+
+def _blob_referenced(digest: str) -> bool:
+    """Whether a file row refers to the blob now (asked again under the blob's lock: an
+    upload of the same bytes may have committed since the list of references was read)."""
+    db.session.commit()  # end the read transaction, so that the query sees new commits
+    return db.session.scalar(select(File.id).where(File.sha256 == digest).limit(1)) is not None
 
 
 def _expected_index() -> dict[int, int]:

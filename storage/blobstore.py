@@ -4,13 +4,19 @@ Layout under the root::
 
     blobs/ab/cd/abcd…   one file per blob, sharded by the first four hex digits
     tmp/                temp files being written; moved into blobs/ by os.replace
+    locks/ab.lock       256 lock files, one per first two hex digits of a digest
 
 Both folders live under one root, so the final ``os.replace`` never crosses a
 filesystem and is atomic: a reader sees either no blob or the whole blob.
+
+A blob is shared by every file with the same bytes, so "store it, then commit the row that
+refers to it" and "delete it because no row refers to it" must not interleave: both hold the
+digest's lock (``put_stream_held``, ``delete_unreferenced``), in every process.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import io
 import os
@@ -18,7 +24,8 @@ import re
 import socket
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -70,6 +77,7 @@ class BlobStore:
         self.root = Path(root)
         self.blobs_dir = self.root / "blobs"
         self.tmp_dir = self.root / "tmp"
+        self.locks_dir = self.root / "locks"
         self.blobs_dir.mkdir(parents=True, exist_ok=True)
         self.tmp_dir.mkdir(parents=True, exist_ok=True)
 
@@ -82,20 +90,63 @@ class BlobStore:
         self, stream: BinaryIO, *, max_bytes: int | None = None, chunk_size: int = 1 << 20
     ) -> BlobInfo:
         """Store everything ``stream`` yields; on any error nothing is left behind."""
+        with self.put_stream_held(stream, max_bytes=max_bytes, chunk_size=chunk_size) as info:
+            return info
+
+    @contextmanager
+    def put_stream_held(
+        self, stream: BinaryIO, *, max_bytes: int | None = None, chunk_size: int = 1 << 20
+    ) -> Iterator[BlobInfo]:
+        """Store ``stream`` like ``put_stream`` and hold the blob's lock until the block ends.
+
+        Commit the rows that refer to the blob inside the block. Until then no other process
+        can delete the blob as unreferenced, and if the block deletes a blob it created (its
+        unit of work failed), a concurrent upload of the same bytes stores them again instead
+        of counting on the deleted blob.
+        """
         fd, tmp_name = tempfile.mkstemp(
             prefix=_writer_prefix(), suffix=_TEMP_SUFFIX, dir=self.tmp_dir
         )
-        tmp_path = Path(tmp_name)
+        tmp_path: Path | None = Path(tmp_name)
         try:
             with os.fdopen(fd, "wb", buffering=0) as tmp:
                 digest, size = _copy_hashing(stream, tmp, max_bytes, chunk_size)
                 os.fchmod(tmp.fileno(), _BLOB_MODE)
                 os.fsync(tmp.fileno())
-            created = self._move_into_place(tmp_path, digest)
-        except BaseException:
-            tmp_path.unlink(missing_ok=True)
-            raise
-        return BlobInfo(sha256=digest, size=size, created=created)
+            with self._digest_lock(digest):
+                created = self._move_into_place(tmp_path, digest)
+                tmp_path = None
+                yield BlobInfo(sha256=digest, size=size, created=created)
+        finally:
+            if tmp_path is not None:
+                tmp_path.unlink(missing_ok=True)
+
+    def delete_unreferenced(self, digest: str, referenced: Callable[[], bool]) -> bool:
+        """Delete a blob if ``referenced()``, asked under the blob's lock, says nothing needs it.
+
+        Returns True if the blob was deleted. Must not be called inside ``put_stream_held``
+        for the same digest (use ``delete`` there: the lock is already held).
+        """
+        with self._digest_lock(digest):
+            if referenced():
+                return False
+            return self.delete(digest)
+
+    @contextmanager
+    def _digest_lock(self, digest: str) -> Iterator[None]:
+        """An exclusive lock shared by the digests with the same first two hex digits.
+
+        ``flock`` on a fresh descriptor, so threads of one process exclude each other too.
+        Striping keeps the lock files to 256; a lock is held for a commit, not for an upload.
+        """
+        shard(digest)  # validates
+        self.locks_dir.mkdir(exist_ok=True)
+        fd = os.open(self.locks_dir / f"{digest[:2]}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # closing releases the lock
 
     def put_bytes(self, data: bytes) -> BlobInfo:
         """Store ``data``; a convenience for small blobs and tests."""

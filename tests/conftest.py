@@ -204,6 +204,8 @@ def multipart(fields: dict[str, str], filename: str, content: bytes) -> dict:
 
 
 def stored_blobs(data_dir: Path) -> list[Path]:
-    """Every file in the blob store's folder (blobs and leftovers alike)."""
+    """Every file in the blob store's folder (blobs and leftovers alike, not its lock files)."""
     root = data_dir / "blobs"
-    return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
+    locks = root / "locks"
+    found = root.rglob("*") if root.exists() else []
+    return [p for p in found if p.is_file() and locks not in p.parents]

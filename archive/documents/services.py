@@ -118,18 +118,18 @@ def _display_filename(name: str | None) -> str:
 
 def _store_then_commit(stream: BinaryIO, build) -> File:
     """Store the blob, let `build` write the rows, commit; on failure leave nothing behind."""
-    info = None
-    try:
-        info = store_pdf(blob_store(), stream, max_bytes=current_app.config["MAX_CONTENT_LENGTH"])
-        file = build(info)
-        db.session.flush()
-        enqueue("extract", {"file_id": file.id})
-        db.session.commit()
-        return file
-    except BaseException:
-        db.session.rollback()
-        discard_unreferenced(blob_store(), info)
-        raise
+    blobs = blob_store()
+    with store_pdf(blobs, stream, max_bytes=current_app.config["MAX_CONTENT_LENGTH"]) as info:
+        try:
+            file = build(info)
+            db.session.flush()
+            enqueue("extract", {"file_id": file.id})
+            db.session.commit()
+            return file
+        except BaseException:
+            db.session.rollback()
+            discard_unreferenced(blobs, info)
+            raise
 
 
 def create_document(

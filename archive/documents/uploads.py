@@ -5,6 +5,8 @@ from __future__ import annotations
 import errno
 import io
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import BinaryIO
 
 from sqlalchemy import select
@@ -53,12 +55,18 @@ def check_pdf_head(head: bytes) -> None:
         )
 
 
-def store_pdf(blobs: BlobStore, stream: BinaryIO, *, max_bytes: int | None) -> BlobInfo:
-    """Check that the stream holds a PDF and store it; refusals store nothing."""
+@contextmanager
+def store_pdf(blobs: BlobStore, stream: BinaryIO, *, max_bytes: int | None) -> Iterator[BlobInfo]:
+    """Check that the stream holds a PDF and store it; refusals store nothing.
+
+    The blob's lock is held until the block ends: commit the rows that refer to the blob
+    inside it, and call ``discard_unreferenced`` there if the unit of work fails.
+    """
     head = stream.read(HEAD_SIZE)
     check_pdf_head(head)
     try:
-        return blobs.put_stream(_HeadThenRest(head, stream), max_bytes=max_bytes)
+        with blobs.put_stream_held(_HeadThenRest(head, stream), max_bytes=max_bytes) as info:
+            yield info
     except BlobTooLarge:
         raise TooLarge(f"The file is larger than {max_bytes} bytes.", field="file") from None
     except OSError as exc:
@@ -72,9 +80,13 @@ def store_pdf(blobs: BlobStore, stream: BinaryIO, *, max_bytes: int | None) -> B
         ) from None
 
 
-def discard_unreferenced(blobs: BlobStore, info: BlobInfo | None) -> None:
-    """After a failed unit of work, remove a blob that it created and nothing refers to."""
-    if info is None or not info.created:
+def discard_unreferenced(blobs: BlobStore, info: BlobInfo) -> None:
+    """After a failed unit of work, remove a blob that it created and nothing refers to.
+
+    Called inside ``store_pdf``'s block, whose lock keeps a concurrent upload of the same
+    bytes from committing a reference to the blob between this check and the delete.
+    """
+    if not info.created:
         return
     if db.session.scalar(select(File.id).where(File.sha256 == info.sha256).limit(1)) is None:
         blobs.delete(info.sha256)

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 import tracemalloc
 from collections.abc import Iterator
@@ -67,7 +68,8 @@ def sha256_of(chunks: Iterator[bytes]) -> str:
 
 
 def files_under(path: Path) -> list[Path]:
-    return sorted(p for p in path.rglob("*") if p.is_file())
+    """Every file of a store but its lock files (``locks/``, 256 at most, kept for good)."""
+    return sorted(p for p in path.rglob("*") if p.is_file() and p.parent.name != "locks")
 
 
 @pytest.fixture
@@ -328,3 +330,73 @@ def test_cleanup_abandoned_spares_live_writers(store: BlobStore) -> None:
     other_host.write_bytes(b"someone else's")
     assert store.cleanup_abandoned() == 0
     assert sorted(files_under(store.tmp_dir)) == sorted([mine, other_host])
+
+
+# Deleting a shared blob must not race with committing a reference to it
+
+
+def _in_thread(target) -> tuple[threading.Thread, dict]:  # type: ignore[no-untyped-def]
+    """Start ``target`` in a thread; its result (or exception) lands in the returned dict."""
+    outcome: dict = {}
+
+    def run() -> None:
+        try:
+            outcome["result"] = target()
+        except BaseException as exc:  # noqa: BLE001 - handed to the test
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, outcome
+
+
+def test_same_bytes_stored_while_a_failed_upload_discards_its_blob_are_stored_again(
+    store: BlobStore,
+) -> None:
+    """Upload A creates the blob, fails and deletes it; upload B of the same bytes, arriving
+    in between, must not come away counting on the deleted blob."""
+    data = b"%PDF-1.4 shared bytes"
+
+    def upload_b() -> BlobInfo:
+        with store.put_stream_held(io.BytesIO(data)) as info:
+            assert store.exists(info.sha256)  # what B's row will refer to is there
+            return info
+
+    with store.put_stream_held(io.BytesIO(data)) as first:
+        assert first.created
+        thread, outcome = _in_thread(upload_b)
+        thread.join(timeout=0.3)
+        assert thread.is_alive(), "B must wait for A's unit of work to end"
+        store.delete(first.sha256)  # A failed: nothing refers to its new blob
+    thread.join(timeout=10)
+    assert "error" not in outcome, outcome
+    assert outcome["result"].created  # stored again, not "already there"
+    assert store.exists(first.sha256)
+
+
+def test_delete_unreferenced_asks_again_under_the_lock(store: BlobStore) -> None:
+    """An orphan found by a scan is kept if a reference appeared before the lock was taken."""
+    info = store.put_bytes(b"orphan for now")
+    assert not store.delete_unreferenced(info.sha256, lambda: True)
+    assert store.exists(info.sha256)
+    assert store.delete_unreferenced(info.sha256, lambda: False)
+    assert not store.exists(info.sha256)
+
+
+def test_delete_unreferenced_waits_for_an_upload_holding_the_blob(store: BlobStore) -> None:
+    """While an upload of the same bytes holds the blob, a check's delete waits, then sees
+    the upload's reference and keeps the blob."""
+    data = b"orphan adopted by a new upload"
+    orphan = store.put_bytes(data)
+    committed = threading.Event()
+    with store.put_stream_held(io.BytesIO(data)) as info:
+        assert not info.created
+        thread, outcome = _in_thread(
+            lambda: store.delete_unreferenced(orphan.sha256, committed.is_set)
+        )
+        thread.join(timeout=0.3)
+        assert thread.is_alive()
+        committed.set()  # the upload's row is committed inside its block
+    thread.join(timeout=10)
+    assert outcome == {"result": False}
+    assert store.exists(orphan.sha256)
