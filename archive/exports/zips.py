@@ -26,11 +26,14 @@ import hashlib
 import io
 import json
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import Response, request, send_file, url_for
+from flask import Response, current_app, request, send_file, url_for
+from sqlalchemy import Select, inspect, select
 from werkzeug.http import dump_options_header
 
 from archive.delegations.models import Delegation
@@ -38,7 +41,7 @@ from archive.documents.models import Document, File
 from archive.documents.services import download_name
 from archive.errors import ValidationError
 from archive.exports import metadata, queries
-from archive.exports.storedzip import StoredZip, ZipEntry
+from archive.exports.storedzip import FORMAT, StoredZip, ZipEntry
 from archive.extensions import db
 from archive.meetings.models import Meeting
 from archive.search.services import MAX_PAGE, MAX_PER_PAGE, search
@@ -237,7 +240,7 @@ def zip_response(
     """Send the archive: the cached file of its key if there is one (with `cache_slot`),
     else stream it (and, with `cache_slot`, keep what is sent as that file)."""
     cache = zip_cache() if cache_slot else None
-    response = _cached(archive, filename, cache, cache_slot) if cache else None
+    response = _cached(archive.key, filename, cache, cache_slot) if cache else None
     if response is None:
         response = _streamed(archive, filename, cache, cache_slot)
     response.headers["Cache-Control"] = "public, no-cache"
@@ -245,22 +248,24 @@ def zip_response(
     return response
 
 
-def _cached(archive: StoredZip, filename: str, cache: ZipCache, slot: str) -> Response | None:
-    path = cache.get(slot, archive.key)
+def _cached(key: str, filename: str, cache: ZipCache, slot: str) -> Response | None:
+    path = cache.get(slot, key)
     if path is None:
         return None
     try:
-        return send_file(
+        response = send_file(
             path,
             mimetype="application/zip",
             as_attachment=True,
             download_name=filename,
             conditional=True,
-            etag=archive.key,
+            etag=key,
             max_age=0,
         )
     except FileNotFoundError:  # evicted between the look-up and the open
         return None
+    response.headers["Cache-Control"] = "public, no-cache"
+    return response
 
 
 def _streamed(archive: StoredZip, filename: str, cache: ZipCache | None, slot: str) -> Response:
@@ -316,6 +321,99 @@ def cache_slot(kind: str, code: str) -> str:
     return f"{kind}.{code}.public"
 
 
+# --- knowing the key without building the archive ---------------------------------------
+
+
+class KnownKeys:
+    """Archive keys by contents fingerprint, the most recent `size` of them (per process)."""
+
+    def __init__(self, size: int = 1024) -> None:
+        self.size = size
+        self._keys: OrderedDict[str, str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, fingerprint: str) -> str | None:
+        with self._lock:
+            key = self._keys.get(fingerprint)
+            if key is not None:
+                self._keys.move_to_end(fingerprint)
+            return key
+
+    def put(self, fingerprint: str, key: str) -> None:
+        with self._lock:
+            self._keys[fingerprint] = key
+            self._keys.move_to_end(fingerprint)
+            while len(self._keys) > self.size:
+                self._keys.popitem(last=False)
+
+
+def _known_keys() -> KnownKeys:
+    return current_app.extensions.setdefault("archive.zip_keys", KnownKeys())
+
+
+def contents_fingerprint(selection: Select, owner: Meeting | Delegation) -> str:
+    """SHA-256 of every row an archive of these documents is made of, read in one query.
+
+    The rows of the documents `selection` picks, with their meetings, delegations and files,
+    every column of each (so a column added later counts too), the owner's row (the
+    meeting's title is in the manifest) and the address the manifests' URLs start with:
+    an archive is a function of these (and of blobs, named by their digests in the file
+    rows). Reading them is a few milliseconds where building the manifests to learn the
+    archive's key takes tens: a known fingerprint gives the key, and the kept file is sent.
+    A document unpublished, edited or added changes its rows or the set, and so the
+    fingerprint.
+    """
+    documents, meetings = Document.__table__, Meeting.__table__
+    delegations, files = Delegation.__table__, File.__table__
+    ids = selection.with_only_columns(Document.id).order_by(None)
+    joined = (
+        documents.join(meetings, documents.c.meeting_id == meetings.c.id)
+        .outerjoin(delegations, documents.c.delegation_id == delegations.c.id)
+        .outerjoin(files, files.c.document_id == documents.c.id)
+    )
+    query = (
+        select(*documents.c, *meetings.c, *delegations.c, *files.c)
+        .select_from(joined)
+        .where(documents.c.id.in_(ids))
+        .order_by(documents.c.id, files.c.id)
+    )
+    owner_row = [getattr(owner, a.key) for a in inspect(owner).mapper.column_attrs]
+    digest = hashlib.sha256(
+        repr((FORMAT, request.url_root, type(owner).__name__, owner_row)).encode()
+    )
+    for row in db.session.execute(query):
+        digest.update(repr(tuple(row)).encode())
+    return digest.hexdigest()
+
+
+def _kept_zip(
+    kind: str, owner: Meeting | Delegation, selection: Select, build: Callable[[], StoredZip]
+) -> Response:
+    """The owner's ZIP: the kept file if its contents are as when it was built, else built."""
+    slot, filename = cache_slot(kind, owner.code), f"{owner.code}_documents.zip"
+    fingerprint = contents_fingerprint(selection, owner)
+    key = _known_keys().get(fingerprint)
+    if key is not None:
+        response = _cached(key, filename, zip_cache(), slot)
+        if response is not None:
+            return response
+    archive = build()
+    _known_keys().put(fingerprint, archive.key)
+    return zip_response(archive, filename, cache_slot=slot)
+
+
+def meeting_zip(meeting: Meeting) -> Response:
+    """A meeting's public ZIP as a response (see the module's docstring)."""
+    selection = metadata.meeting_public_documents(meeting)
+    return _kept_zip("meeting", meeting, selection, lambda: meeting_archive(meeting))
+
+
+def delegation_zip(delegation: Delegation) -> Response:
+    """A delegation's public ZIP as a response."""
+    selection = delegation_public_documents(delegation)
+    return _kept_zip("delegation", delegation, selection, lambda: delegation_archive(delegation))
+
+
 # --- the three archives -------------------------------------------------------------
 
 #: documents in a search result's ZIP at most (config EXPORT_ZIP_MAX_DOCUMENTS)
@@ -345,10 +443,15 @@ def meeting_archive(meeting: Meeting) -> StoredZip:
     return build_zip(about, zip_members(documents))
 
 
+def delegation_public_documents(delegation: Delegation) -> Select:
+    """The query of the delegation's public documents, in every meeting."""
+    filters = queries.DocumentFilters(delegation=delegation.code)
+    return queries.with_filters(queries.public_documents(), filters)
+
+
 def delegation_archive(delegation: Delegation) -> StoredZip:
     """A delegation's public files across meetings, by meeting then document type."""
-    filters = queries.DocumentFilters(delegation=delegation.code)
-    query = queries.with_rows_for_export(queries.with_filters(queries.public_documents(), filters))
+    query = queries.with_rows_for_export(delegation_public_documents(delegation))
     query = query.order_by(
         Meeting.start_date.nulls_first(), Meeting.code, Document.doc_type, Document.id
     )

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from archive.delegations.models import Delegation
 from archive.exports.storedzip import StoredZip, ZipEntry
 from archive.extensions import db
 from archive.meetings.models import Meeting
@@ -139,6 +140,11 @@ def test_every_change_to_the_meeting_gives_a_new_key_and_new_bytes(
             db.session.scalars(db.select(Meeting)).one().title = "Renamed meeting"
             db.session.commit()
 
+    def delegation_name():  # in the file names and the manifests
+        with app.app_context():
+            db.session.scalars(db.select(Delegation).filter_by(code="CHL")).one().name = "Chili"
+            db.session.commit()
+
     for change in (
         new_document,
         new_version,
@@ -147,6 +153,8 @@ def test_every_change_to_the_meeting_gives_a_new_key_and_new_bytes(
         patch(status="draft"),
         patch(status="published"),
         patch(status="withdrawn"),
+        patch(status="published", delegation="CHL"),
+        delegation_name,
         meeting_title,
     ):
         _change_and_compare(client, data_dir, change)
