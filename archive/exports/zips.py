@@ -381,8 +381,8 @@ def contents_fingerprint(selection: Select, owner: Meeting | Delegation) -> str:
     digest = hashlib.sha256(
         repr((FORMAT, request.url_root, type(owner).__name__, owner_row)).encode()
     )
-    for row in db.session.execute(query):
-        digest.update(repr(tuple(row)).encode())
+    rows = db.session.connection().execute(query).all()  # Core rows: no ORM loading
+    digest.update(repr([tuple(row) for row in rows]).encode())
     return digest.hexdigest()
 
 
