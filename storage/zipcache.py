@@ -43,6 +43,11 @@ class ZipCache:
         self.tmp_dir = self.root / "tmp"
         self.max_bytes = max_bytes
 
+    @staticmethod
+    def is_slot(slot: str) -> bool:
+        """Whether this can name a slot (letters, digits, `.`, `_`, `-`; at most 128)."""
+        return bool(_SLOT_RE.fullmatch(slot))
+
     def path(self, slot: str, key: str) -> Path:
         """Where the archive of this slot and key is kept (whether or not it is)."""
         if not _SLOT_RE.fullmatch(slot) or not _KEY_RE.fullmatch(key):

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import Response, current_app, request, send_file, url_for
-from sqlalchemy import Select, inspect, select
+from sqlalchemy import Select, Table, inspect, select
 from werkzeug.http import dump_options_header
 
 from archive.delegations.models import Delegation
@@ -317,8 +317,10 @@ def _kept_while_sent(archive: StoredZip, cache: ZipCache, slot: str) -> Iterator
 
 
 def cache_slot(kind: str, code: str) -> str:
-    """The cache slot of a meeting's or delegation's public ZIP (older builds share it)."""
-    return f"{kind}.{code}.public"
+    """The cache slot of a meeting's or delegation's public ZIP (older builds share it);
+    empty (not kept) for a code that cannot be part of a file name."""
+    slot = f"{kind}.{code}.public"
+    return slot if ZipCache.is_slot(slot) else ""
 
 
 # --- knowing the key without building the archive ---------------------------------------
@@ -351,6 +353,23 @@ def _known_keys() -> KnownKeys:
     return current_app.extensions.setdefault("archive.zip_keys", KnownKeys())
 
 
+def _values(table: Table, item: object | None) -> tuple:
+    """A mapped object's value of each column of its table, in the table's order."""
+    if item is None:  # what an outer join gives for no row
+        return (None,) * len(table.c)
+    mapper = inspect(item).mapper
+    return tuple(getattr(item, mapper.get_property_by_column(c).key) for c in table.c)
+
+
+def _fingerprint(owner: Meeting | Delegation, rows: list[tuple]) -> str:
+    head = (FORMAT, request.url_root, type(owner).__name__, _values(owner.__table__, owner))
+    return hashlib.sha256(repr((head, rows)).encode()).hexdigest()
+
+
+_DOCUMENTS, _MEETINGS = Document.__table__, Meeting.__table__
+_DELEGATIONS, _FILES = Delegation.__table__, File.__table__
+
+
 def contents_fingerprint(selection: Select, owner: Meeting | Delegation) -> str:
     """SHA-256 of every row an archive of these documents is made of, read in one query.
 
@@ -358,60 +377,85 @@ def contents_fingerprint(selection: Select, owner: Meeting | Delegation) -> str:
     every column of each (so a column added later counts too), the owner's row (the
     meeting's title is in the manifest) and the address the manifests' URLs start with:
     an archive is a function of these (and of blobs, named by their digests in the file
-    rows). Reading them is a few milliseconds where building the manifests to learn the
-    archive's key takes tens: a known fingerprint gives the key, and the kept file is sent.
-    A document unpublished, edited or added changes its rows or the set, and so the
-    fingerprint.
+    rows). Reading them takes a few milliseconds where building the manifests to learn the
+    archive's key takes tens. A document unpublished, edited or added changes its rows or
+    the set, and so the fingerprint. `built_fingerprint` gives the same digest from the
+    objects an archive was built from.
     """
-    documents, meetings = Document.__table__, Meeting.__table__
-    delegations, files = Delegation.__table__, File.__table__
     ids = selection.with_only_columns(Document.id).order_by(None)
     joined = (
-        documents.join(meetings, documents.c.meeting_id == meetings.c.id)
-        .outerjoin(delegations, documents.c.delegation_id == delegations.c.id)
-        .outerjoin(files, files.c.document_id == documents.c.id)
+        _DOCUMENTS.join(_MEETINGS, _DOCUMENTS.c.meeting_id == _MEETINGS.c.id)
+        .outerjoin(_DELEGATIONS, _DOCUMENTS.c.delegation_id == _DELEGATIONS.c.id)
+        .outerjoin(_FILES, _FILES.c.document_id == _DOCUMENTS.c.id)
     )
     query = (
-        select(*documents.c, *meetings.c, *delegations.c, *files.c)
+        select(*_DOCUMENTS.c, *_MEETINGS.c, *_DELEGATIONS.c, *_FILES.c)
         .select_from(joined)
-        .where(documents.c.id.in_(ids))
-        .order_by(documents.c.id, files.c.id)
-    )
-    owner_row = [getattr(owner, a.key) for a in inspect(owner).mapper.column_attrs]
-    digest = hashlib.sha256(
-        repr((FORMAT, request.url_root, type(owner).__name__, owner_row)).encode()
+        .where(_DOCUMENTS.c.id.in_(ids))
+        .order_by(_DOCUMENTS.c.id, _FILES.c.id)
     )
     rows = db.session.connection().execute(query).all()  # Core rows: no ORM loading
-    digest.update(repr([tuple(row) for row in rows]).encode())
-    return digest.hexdigest()
+    return _fingerprint(owner, [tuple(row) for row in rows])
+
+
+def built_fingerprint(documents: list[Document], owner: Meeting | Delegation) -> str:
+    """`contents_fingerprint` of the values these loaded documents hold."""
+    rows = []
+    for document in sorted(documents, key=lambda d: d.id):
+        head = _values(_DOCUMENTS, document) + _values(_MEETINGS, document.meeting)
+        head += _values(_DELEGATIONS, document.delegation)
+        for file in sorted(document.files, key=lambda f: f.id) or [None]:
+            rows.append(head + _values(_FILES, file))
+    return _fingerprint(owner, rows)
 
 
 def _kept_zip(
-    kind: str, owner: Meeting | Delegation, selection: Select, build: Callable[[], StoredZip]
+    kind: str,
+    owner: Meeting | Delegation,
+    selection: Select,
+    load: Callable[[], list[Document]],
+    build: Callable[[list[Document]], StoredZip],
 ) -> Response:
-    """The owner's ZIP: the kept file if its contents are as when it was built, else built."""
+    """The owner's ZIP: the kept file if its contents are as when it was built, else built.
+
+    The key is remembered under the fingerprint of the values it was built from (not of a
+    read before or after, which a change committed in between could make differ), so a
+    known fingerprint means these very contents.
+    """
     slot, filename = cache_slot(kind, owner.code), f"{owner.code}_documents.zip"
-    fingerprint = contents_fingerprint(selection, owner)
-    key = _known_keys().get(fingerprint)
+    if not slot:
+        return zip_response(build(load()), filename)
+    key = _known_keys().get(contents_fingerprint(selection, owner))
     if key is not None:
         response = _cached(key, filename, zip_cache(), slot)
         if response is not None:
             return response
-    archive = build()
-    _known_keys().put(fingerprint, archive.key)
+    documents = load()
+    archive = build(documents)
+    _known_keys().put(built_fingerprint(documents, owner), archive.key)
     return zip_response(archive, filename, cache_slot=slot)
 
 
 def meeting_zip(meeting: Meeting) -> Response:
     """A meeting's public ZIP as a response (see the module's docstring)."""
-    selection = metadata.meeting_public_documents(meeting)
-    return _kept_zip("meeting", meeting, selection, lambda: meeting_archive(meeting))
+    return _kept_zip(
+        "meeting",
+        meeting,
+        metadata.meeting_public_documents(meeting),
+        lambda: metadata.meeting_export_documents(meeting),
+        lambda documents: meeting_archive(meeting, documents),
+    )
 
 
 def delegation_zip(delegation: Delegation) -> Response:
     """A delegation's public ZIP as a response."""
-    selection = delegation_public_documents(delegation)
-    return _kept_zip("delegation", delegation, selection, lambda: delegation_archive(delegation))
+    return _kept_zip(
+        "delegation",
+        delegation,
+        delegation_public_documents(delegation),
+        lambda: delegation_export_documents(delegation),
+        lambda documents: delegation_archive(delegation, documents),
+    )
 
 
 # --- the three archives -------------------------------------------------------------
@@ -429,9 +473,11 @@ def _public_in_order(ids: list[int]) -> list[Document]:
     return [rows[i] for i in ids if i in rows]
 
 
-def meeting_archive(meeting: Meeting) -> StoredZip:
-    """A meeting's public files by document type, with manifests."""
-    documents = metadata.meeting_export_documents(meeting)
+def meeting_archive(meeting: Meeting, documents: list[Document] | None = None) -> StoredZip:
+    """A meeting's public files by document type, with manifests (of `documents`, if given:
+    the meeting's export documents, loaded already)."""
+    if documents is None:
+        documents = metadata.meeting_export_documents(meeting)
     about = {
         "source": {
             "kind": "meeting",
@@ -449,12 +495,21 @@ def delegation_public_documents(delegation: Delegation) -> Select:
     return queries.with_filters(queries.public_documents(), filters)
 
 
-def delegation_archive(delegation: Delegation) -> StoredZip:
-    """A delegation's public files across meetings, by meeting then document type."""
+def delegation_export_documents(delegation: Delegation) -> list[Document]:
+    """The delegation's public documents by meeting (oldest first) and type, with files."""
     query = queries.with_rows_for_export(delegation_public_documents(delegation))
     query = query.order_by(
         Meeting.start_date.nulls_first(), Meeting.code, Document.doc_type, Document.id
     )
+    return list(db.session.scalars(query))
+
+
+def delegation_archive(
+    delegation: Delegation, documents: list[Document] | None = None
+) -> StoredZip:
+    """A delegation's public files across meetings, by meeting then document type."""
+    if documents is None:
+        documents = delegation_export_documents(delegation)
     about = {
         "source": {
             "kind": "delegation",
@@ -463,7 +518,7 @@ def delegation_archive(delegation: Delegation) -> StoredZip:
             "url": url_for("delegations.show", code=delegation.code, _external=True),
         }
     }
-    return build_zip(about, zip_members(db.session.scalars(query), by_meeting=True))
+    return build_zip(about, zip_members(documents, by_meeting=True))
 
 
 @dataclass(frozen=True)

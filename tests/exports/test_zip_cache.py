@@ -344,3 +344,38 @@ def test_zip_cache_refuses_names_that_are_not_slots_and_keys(tmp_path):
     for slot, key in (("../x", "a" * 64), ("meeting.A", "A" * 64), ("meeting.A", "a" * 63)):
         with pytest.raises(ValueError):
             cache.path(slot, key)
+
+
+def test_a_kept_zip_is_found_by_the_fingerprint_of_the_rows_it_was_built_from(
+    app, client, make_meeting, upload, auth_headers, pdf_bytes
+):
+    from archive.exports import metadata, zips
+    from archive.meetings.services import get_meeting
+
+    make_meeting("12MSP")
+    chile = upload(["Chile."], delegation="CHL", version_label="advance").get_json()["id"]
+    for language, version in (("en", "final"), ("es", "final")):
+        client.post(
+            f"/api/v1/documents/{chile}/files",
+            data={
+                "language": language,
+                "version_label": version,
+                "file": (io.BytesIO(pdf_bytes([f"Chile {language}."])), "c.pdf"),
+            },
+            headers=auth_headers,
+        )
+    upload(["No delegation."], doc_type="final_report", title="Report")
+    upload(["Draft."], title="DRAFT-SECRET", status="draft")
+    etag = _get(client).headers["ETag"].strip('"')
+    with app.test_request_context(URL):
+        meeting = get_meeting("12MSP", None)
+        selection = metadata.meeting_public_documents(meeting)
+        documents = metadata.meeting_export_documents(meeting)
+        fingerprint = zips.contents_fingerprint(selection, meeting)
+        assert fingerprint == zips.built_fingerprint(documents, meeting)
+        assert app.extensions["archive.zip_keys"].get(fingerprint) == etag
+        other = zips.built_fingerprint(documents[1:], meeting)
+        assert other != fingerprint
+    with app.test_request_context(URL, base_url="https://archive.example.org"):
+        meeting = get_meeting("12MSP", None)
+        assert zips.contents_fingerprint(selection, meeting) != fingerprint  # other URLs
