@@ -344,17 +344,19 @@ def measure_download(url: str, master: int, runs: int) -> dict:
     }
 
 
-def forget_zips(data_dir: Path) -> None:
-    """Remove the archive's kept ZIPs: its next ZIP download is a first one.
-
-    Waits first for a ZIP still being put in place (its fsync and rename come after the
-    client has its last byte), which would otherwise appear after the removal.
-    """
+def settle_zips(data_dir: Path) -> Path:
+    """Wait for a ZIP still being put in place (its fsync and rename come after the client
+    has its last byte); return the archive's ZIP cache folder."""
     cache = data_dir / "cache" / "zips"
     deadline = time.monotonic() + 120
     while any((cache / "tmp").glob("*")) and time.monotonic() < deadline:
         time.sleep(0.05)
-    for kept in cache.glob("*.zip"):
+    return cache
+
+
+def forget_zips(data_dir: Path) -> None:
+    """Remove the archive's kept ZIPs: its next ZIP download is a first one."""
+    for kept in settle_zips(data_dir).glob("*.zip"):
         kept.unlink()
 
 
@@ -496,6 +498,7 @@ def run(params: Params, workdir: Path) -> dict:
         ):
             download(ours)  # warm the page cache for both (and, for "zip", keep the ZIP)
             download(theirs)
+            settle_zips(archive.data_dir)
             runs = params.runs * (5 if label == "pdf" else 1)  # short downloads: more runs
             archive_runs, bare_runs = [], []
             for _ in range(runs):  # alternate, so that load changes hit both alike
