@@ -3,14 +3,19 @@
 An archive's bytes are a function of what it holds (names, each file's blob digest, date and
 size, the manifests' bytes; see storedzip.py), so its key names them and is its ETag. A
 meeting's or delegation's ZIP is looked up in the ZIP cache (storage/zipcache.py) by that
-key: if it is there, it is sent with send_file (sendfile(2) under gunicorn, Range, If-Range,
-conditional GET: resumable). If not, it is streamed as it is written, a PDF copied from the
-blob store in 64 KB reads, and the same bytes are written to a temp file that becomes the
-cached ZIP when the last byte has gone out; a client that goes away takes the temp file with
-it. Memory holds one chunk and one manifest row per file (its metadata, as compact JSON),
-never the files. Members are stored uncompressed (PDFs are compressed already), which lets
-the archive's size be known before it is written. Search ZIPs, one per query, are only
-streamed.
+key, learnt without building the manifests when the rows it is made of are as when it was
+last built (`contents_fingerprint`). If it is there, it is sent with send_file (sendfile(2)
+under gunicorn; Range, If-Range, conditional GET: resumable). If not, it is streamed as it
+is written, a PDF copied from the blob store in 64 KB reads, and the same bytes are written
+to a temp file that becomes the cached ZIP when the last byte has gone out; a client that
+goes away takes the temp file with it. Memory holds one chunk and one manifest row per file
+(its metadata, as compact JSON), never the files. Members are stored uncompressed (PDFs are
+compressed already), which lets the archive's size be known before it is written. Search
+ZIPs, one per query, are only streamed.
+
+The cost of keeping: a first download writes every byte to disk too (about half as fast as
+a plain stream on a loaded machine); every later one is a sendfile until the contents
+change.
 
 Why the first download builds the file rather than a worker job: the bytes are read once and
 sent and kept in the same pass (a job would read and write them a second time), the file
