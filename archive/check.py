@@ -11,7 +11,7 @@ from archive.documents.models import Document, File
 from archive.extensions import db
 from archive.jobs.models import Job
 from archive.jobs.services import enqueue, release_jobs_of_dead_workers
-from archive.stores import blob_store, search_index, text_cache, thumbnail_store
+from archive.stores import blob_store, search_index, text_cache, thumbnail_store, zip_cache
 
 #: an unreferenced blob younger than this may belong to an upload still being committed
 ORPHAN_GRACE_SECONDS = 600
@@ -136,6 +136,22 @@ def _collect_derived(report: Report, repair: bool) -> None:
             report.repaired.append(f"deleted {len(orphans)} {name} of files that no longer exist")
 
 
+def _tidy_zip_cache(report: Report, repair: bool) -> None:
+    """With repair, remove ZIPs half-written by dead processes and keep the cache in its cap.
+
+    Built ZIPs are copies named by the digest of their contents: never a problem (a stale
+    one is never served, only left unused), never backed up; a plain check ignores them.
+    """
+    if not repair:
+        return
+    cache = zip_cache()
+    abandoned, evicted = cache.cleanup_abandoned(), cache.evict()
+    if abandoned:
+        report.repaired.append(f"deleted {abandoned} half-written ZIPs of processes that died")
+    if evicted:
+        report.repaired.append(f"deleted {evicted} least recently used ZIPs over the cache cap")
+
+
 def _check_jobs(report: Report, repair: bool) -> None:
     if repair:
         released = release_jobs_of_dead_workers()
@@ -153,5 +169,6 @@ def run_check(*, repair: bool = False) -> Report:
     _check_text(report, repair, active)
     _check_index(report, repair, active)
     _collect_derived(report, repair)
+    _tidy_zip_cache(report, repair)
     db.session.commit()
     return report

@@ -1,4 +1,4 @@
-"""The app's blob store, text cache, thumbnail store and search index, one of each per process."""
+"""The app's blob store, text cache, thumbnail store, ZIP cache and search index, one each."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from indexer.index import SearchIndex
 from indexer.textcache import TextCache
 from indexer.thumbnails import ThumbnailStore
 from storage import BlobStore
+from storage.zipcache import ZipCache
 
 _index_lock = threading.Lock()
 
@@ -22,6 +23,9 @@ def init_stores(app: Flask) -> None:
     app.extensions["archive.blobs"] = blobs
     app.extensions["archive.text"] = TextCache(data_path(app.config, "text"))
     app.extensions["archive.thumbnails"] = ThumbnailStore(data_path(app.config, "thumbnails"))
+    zips = ZipCache(data_path(app.config, "cache", "zips"), app.config["ZIP_CACHE_MAX_BYTES"])
+    zips.cleanup_abandoned()  # archives half-written by a process that died
+    app.extensions["archive.zips"] = zips
 
 
 def blob_store() -> BlobStore:
@@ -35,6 +39,11 @@ def text_cache() -> TextCache:
 def thumbnail_store() -> ThumbnailStore:
     """First-page PNGs by SHA-256 (written by the worker, served by the documents routes)."""
     return current_app.extensions["archive.thumbnails"]
+
+
+def zip_cache() -> ZipCache:
+    """Built ZIPs kept as files, served with send_file (see archive/exports/zips.py)."""
+    return current_app.extensions["archive.zips"]
 
 
 def search_index() -> SearchIndex:

@@ -8,11 +8,12 @@ A backup is a folder::
     blobs/ab/cd/<sha>    every file the database refers to, verified against its name
     text/ab/cd/<sha>.json  the extracted text of those files (the text cache)
 
-The search index is not copied: a restore rebuilds it from the text cache. The database is
-snapshotted first and only the blobs and texts its snapshot refers to are copied; blobs are
-written before their rows are committed and never change, so a backup taken while uploads
-run is consistent. The backup is written into a hidden folder beside DEST and renamed to DEST
-when complete, so a DEST that exists is a whole backup.
+The search index is not copied: a restore rebuilds it from the text cache; nor are built ZIPs
+(cache/zips/): a download builds them again. The database is snapshotted first and only the
+blobs and texts its snapshot refers to are copied; blobs are written before their rows are
+committed and never change, so a backup taken while uploads run is consistent. The backup is
+written into a hidden folder beside DEST and renamed to DEST when complete, so a DEST that
+exists is a whole backup.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from archive.errors import ArchiveError
 from archive.extensions import db
 from archive.jobs.models import Job
 from archive.jobs.services import enqueue
-from archive.stores import blob_store, search_index, text_cache
+from archive.stores import blob_store, search_index, text_cache, zip_cache
 from storage.blobstore import shard
 from storage.files import fsync_dir, write_atomic
 
@@ -290,6 +291,7 @@ def _make_room(force: bool) -> None:
     blob_store().cleanup_temp()
     for digest in list(text_cache().iter_digests()):
         text_cache().delete(digest)
+    zip_cache().clear()  # ZIPs of the replaced archive: never wrong, but of no use now
 
 
 def _restore_database(src: Path, db_info: dict) -> None:

@@ -6,6 +6,7 @@ import csv
 import io
 
 from flask import url_for
+from sqlalchemy import Select
 
 from archive.access import is_staff, visible_statuses
 from archive.auth.models import User
@@ -30,10 +31,14 @@ DOCUMENT_COLUMNS = (
 CSV_COLUMNS = ("id", *DOCUMENT_COLUMNS, "languages", "url")
 
 
+def meeting_public_documents(meeting: Meeting) -> Select:
+    """The query of the meeting's public documents: what its exports hold."""
+    return queries.public_documents().where(Document.meeting_id == meeting.id)
+
+
 def meeting_export_documents(meeting: Meeting) -> list[Document]:
     """The meeting's public documents, by type, date and title, with their files."""
-    query = queries.public_documents().where(Document.meeting_id == meeting.id)
-    query = queries.with_rows_for_export(query)
+    query = queries.with_rows_for_export(meeting_public_documents(meeting))
     query = query.order_by(
         Document.doc_type, Document.date.nulls_first(), Document.title, Document.id
     )

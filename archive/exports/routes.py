@@ -23,15 +23,12 @@ def _attachment(filename: str) -> str:
 @bp.get("/meetings/<code>/download.zip")
 def meeting_zip(code: str):
     meeting = get_meeting(code, None)  # exports are the public's view, whoever asks
-    return zips.zip_response(zips.meeting_archive(meeting), f"{meeting.code}_documents.zip")
+    return zips.meeting_zip(meeting)
 
 
 @bp.get("/delegations/<code>/download.zip")
 def delegation_zip(code: str):
-    delegation = get_delegation(code)
-    return zips.zip_response(
-        zips.delegation_archive(delegation), f"{delegation.code}_documents.zip"
-    )
+    return zips.delegation_zip(get_delegation(code))
 
 
 @bp.get("/search/download.zip")
