@@ -1,0 +1,441 @@
+"""Evaluate a parsed Whoosh query over whole posting blocks into arrays of docnums and scores.
+
+Whoosh's matchers walk the postings one by one in Python, which costs ~1 µs per posting and
+call; a common word on 150,000 pages made a search take half a second. Here each term's
+posting list is read block by block (a block is a pickled tuple of 128 delta-coded ids, their
+weights and values) into numpy arrays, scored with vectorised BM25F, and the boolean structure
+is evaluated with sorted-array set operations.
+
+The scores equal Whoosh's own (``parsed.matcher(...).score()``): the same BM25F formula and
+operation order on the same float64 values (float32 weights, byte-quantised field lengths,
+idf and average field length from the top-level searcher), sums taken along the same matcher
+trees Whoosh builds (:func:`whoosh.util.make_weighted_tree` over ``estimate_size``), boosts
+applied where Whoosh's wrapping matchers apply them.
+
+What is not evaluated here (phrases, spans, anything unknown) falls back to Whoosh's own
+matcher: inside an ``And`` (or as the excluded or optional side of ``AndNot``/``AndMaybe``/
+``Require``) only the candidates left by the evaluated siblings are checked with ``skip_to``;
+elsewhere the whole segment is walked the old way (:func:`walk_segment`, also the reference
+implementation the tests compare against).
+"""
+
+from __future__ import annotations
+
+import pickle
+import zlib
+from bisect import bisect_right
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import reduce
+
+import numpy as np
+from whoosh import query as wq
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
+from whoosh.columns import NumericColumn
+from whoosh.matching.wrappers import FilterMatcher
+from whoosh.query.compound import DefaultOr
+from whoosh.query.terms import MultiTerm
+from whoosh.reading import IndexReader
+from whoosh.scoring import BM25F
+from whoosh.searching import SearchContext, Searcher
+from whoosh.util.numeric import _length_byte_cache
+
+__all__ = ["Hits", "Unsupported", "evaluate", "field_lengths", "walk", "walk_segment"]
+
+#: byte-quantised field length -> length, as ``W3PerDocReader.doc_field_length`` decodes it
+_LENGTH_OF_BYTE = np.array(_length_byte_cache, dtype=np.float64)
+#: Whoosh's Or switches to a preloading matcher (other sums) from this many clauses
+_TOO_MANY_CLAUSES = wq.Or.TOO_MANY_CLAUSES
+_NULL_QUERY_TYPE = type(wq.NullQuery)
+_OR_TYPES = (wq.Or, DefaultOr)
+_EXPANDING_TYPES = (wq.FuzzyTerm, wq.Variations)
+_PATTERN_TYPES = {wq.Prefix: "", wq.Wildcard: "*", wq.Regex: ".*"}  # text that means Every
+
+#: segment reader, field name -> float64 lengths by segment docnum (cached by the caller)
+LengthSource = Callable[[IndexReader, str], np.ndarray]
+
+
+class Unsupported(Exception):
+    """A query node this module does not evaluate (its caller falls back to Whoosh)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Hits:
+    """Matching docnums (sorted, unique, int64) and their scores (float64)."""
+
+    ids: np.ndarray
+    scores: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+def _hits(ids: object = (), scores: object = ()) -> Hits:
+    return Hits(np.asarray(ids, dtype=np.int64), np.asarray(scores, dtype=np.float64))
+
+
+EMPTY = _hits()
+
+
+def evaluate(query: wq.Query, searcher: Searcher, lengths: LengthSource) -> Hits:
+    """Every live page matching ``query`` in ``searcher`` (global docnums) with its score."""
+    context = searcher.context(needs_current=True)
+    parts = []
+    for leaf, offset in searcher.leaf_searchers():
+        segment = _Segment(leaf, context, lengths)
+        try:
+            hits = segment.alive(segment.evaluate(query))
+        except Unsupported:
+            hits = walk_segment(query, leaf, context)
+        parts.append(Hits(hits.ids + offset, hits.scores))
+    return _concat(parts)
+
+
+def walk(query: wq.Query, searcher: Searcher) -> Hits:
+    """The reference: Whoosh's matchers walked posting by posting over every segment."""
+    context = searcher.context(needs_current=True)
+    parts = []
+    for leaf, offset in searcher.leaf_searchers():
+        hits = walk_segment(query, leaf, context)
+        parts.append(Hits(hits.ids + offset, hits.scores))
+    return _concat(parts)
+
+
+def walk_segment(query: wq.Query, leaf: Searcher, context: SearchContext) -> Hits:
+    """Whoosh's own matcher over one segment (segment docnums; deleted pages skipped)."""
+    ids: list[int] = []
+    scores: list[float] = []
+    matcher = query.matcher(leaf, context).replace()  # prune empty branches
+    while matcher.is_active():
+        ids.append(matcher.id())
+        scores.append(matcher.score())
+        matcher.next()
+    return _hits(ids, scores)
+
+
+def field_lengths(reader: IndexReader, fieldname: str) -> np.ndarray:
+    """A segment's field lengths by docnum, decoded as Whoosh's scorers see them."""
+    count = reader.doc_count_all()
+    column = reader._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+    if column is None:  # no length column: doc_field_length's default
+        return np.ones(count, dtype=np.float64)
+    if type(column) is NumericColumn.Reader and column._typecode == "B":
+        raw = column._dbfile.get(column._basepos, column._count)  # one byte per docnum
+        codes = np.zeros(count, dtype=np.uint8)
+        codes[: len(raw)] = np.frombuffer(raw, dtype=np.uint8)[:count]
+    else:
+        codes = np.fromiter(iter(column), dtype=np.uint8, count=count)
+    return _LENGTH_OF_BYTE[codes]
+
+
+def _concat(parts: list[Hits]) -> Hits:
+    if not parts:
+        return EMPTY
+    return Hits(np.concatenate([p.ids for p in parts]), np.concatenate([p.scores for p in parts]))
+
+
+# Set operations on sorted id arrays (scores summed as Whoosh's binary matchers sum them)
+
+
+def _union(a: Hits, b: Hits) -> Hits:
+    """UnionMatcher: a.score() + b.score() where both match, else the one that does."""
+    if not len(b):
+        return a
+    if not len(a):
+        return b
+    ids = np.union1d(a.ids, b.ids)
+    scores = np.zeros(len(ids), dtype=np.float64)
+    scores[np.searchsorted(ids, a.ids)] = a.scores
+    scores[np.searchsorted(ids, b.ids)] += b.scores
+    return Hits(ids, scores)
+
+
+def _intersection(a: Hits, b: Hits) -> Hits:
+    """IntersectionMatcher: a.score() + b.score()."""
+    ids, ia, ib = np.intersect1d(a.ids, b.ids, assume_unique=True, return_indices=True)
+    return Hits(ids, a.scores[ia] + b.scores[ib])
+
+
+def _within(a: Hits, ids: np.ndarray) -> Hits:
+    """The hits of ``a`` whose ids are in ``ids`` (scores of ``a``)."""
+    keep = np.isin(a.ids, ids, assume_unique=True)
+    return Hits(a.ids[keep], a.scores[keep])
+
+
+def _without(a: Hits, ids: np.ndarray) -> Hits:
+    """The hits of ``a`` whose ids are not in ``ids`` (scores of ``a``)."""
+    if not len(ids):
+        return a
+    keep = ~np.isin(a.ids, ids, assume_unique=True)
+    return Hits(a.ids[keep], a.scores[keep])
+
+
+def _boosted(hits: Hits, boost: float) -> Hits:
+    """WrappingMatcher: child.score() * boost."""
+    return hits if boost == 1.0 else Hits(hits.ids, hits.scores * boost)
+
+
+def _weighted_tree(combine: Callable[[Hits, Hits], Hits], items: list[tuple[int, Hits]]) -> Hits:
+    """``whoosh.util.make_weighted_tree`` over evaluated results, so sums keep its order.
+
+    Whoosh sorts (weight, matcher) pairs; two matchers never compare as "less" (their
+    ``__eq__``/``__lt__`` only test the class), so ties keep their order and ``insort``
+    puts a merged pair after those of equal weight: a stable sort and ``bisect_right``.
+    """
+    pairs = sorted(items, key=lambda pair: pair[0])
+    while len(pairs) > 1:
+        (wa, a), (wb, b) = pairs.pop(0), pairs.pop(0)
+        weight = wa + wb
+        at = bisect_right([w for w, _ in pairs], weight)
+        pairs.insert(at, (weight, combine(a, b)))
+    return pairs[0][1]
+
+
+# One segment
+
+
+class _Segment:
+    """Evaluates query nodes over one segment (segment docnums, deleted pages included)."""
+
+    def __init__(self, leaf: Searcher, context: SearchContext, lengths: LengthSource) -> None:
+        self.leaf = leaf
+        self.reader = leaf.reader()
+        self.context = context
+        self.lengths = lengths
+        self.top = leaf.get_parent()
+        self.weighting = context.weighting
+        if type(self.weighting) is not BM25F:
+            raise Unsupported(f"weighting {type(self.weighting).__name__}")
+
+    def alive(self, hits: Hits) -> Hits:
+        """``hits`` without the segment's deleted pages."""
+        if not self.reader.has_deletions():
+            return hits
+        deleted = np.fromiter(self.reader.deleted_docs_set, dtype=np.int64)
+        return _without(hits, np.sort(deleted))
+
+    def evaluate(self, node: wq.Query) -> Hits:
+        """The hits of ``node`` as Whoosh's matcher for it would yield them."""
+        kind = type(node)
+        if kind is _NULL_QUERY_TYPE:
+            return EMPTY
+        if kind is wq.Term:
+            return self._term(node.fieldname, node.text, node.boost)
+        if kind in _OR_TYPES:
+            return self._or(node)
+        if kind is wq.And:
+            return self._and(node)
+        if kind is wq.AndNot:
+            a = self.evaluate(node.a)
+            return _without(a, self._ids_among(node.b, a.ids)) if len(a) else EMPTY
+        if kind is wq.Require:
+            a = self.evaluate(node.a)
+            return _within(a, self._ids_among(node.b, a.ids)) if len(a) else EMPTY
+        if kind is wq.AndMaybe:
+            return self._and_maybe(node)
+        if kind is wq.Not:
+            return self._not(node)
+        if kind in _PATTERN_TYPES or kind in _EXPANDING_TYPES:
+            return self._multiterm(node)
+        raise Unsupported(kind.__name__)
+
+    # Leaves
+
+    def _term(self, fieldname: str, text: str | bytes, boost: float) -> Hits:
+        """Term.matcher: the term's postings scored by BM25F (or weight, if unscored)."""
+        schema = self.leaf.schema
+        if fieldname not in schema:
+            return EMPTY
+        field = schema[fieldname]
+        try:
+            btext = field.to_bytes(text)
+        except ValueError:
+            return EMPTY
+        if (fieldname, btext) not in self.reader:
+            return EMPTY
+        ids, weights = _postings(self.reader, fieldname, btext)
+        if field.scorable:
+            idf = self.top.idf(fieldname, btext)
+            avgfl = self.top.avg_field_length(fieldname) or 1
+            B = self.weighting._field_B.get(fieldname, self.weighting.B)
+            K1 = self.weighting.K1
+            fl = self.lengths(self.reader, fieldname)[ids]
+            # whoosh.scoring.bm25, term for term (same float64 operations in the same order)
+            scores = idf * ((weights * (K1 + 1)) / (weights + K1 * ((1 - B) + B * fl / avgfl)))
+        else:
+            scores = weights  # WeightScorer
+        return _boosted(Hits(ids, scores), boost)
+
+    def _multiterm(self, node: MultiTerm) -> Hits:
+        """MultiTerm.matcher: one Term, or an Or of the expanded terms with the node's boost."""
+        if type(node) in _PATTERN_TYPES and node.text == _PATTERN_TYPES[type(node)]:
+            raise Unsupported("a pattern matching every term")  # Whoosh runs Every instead
+        fieldname = node.field()
+        words = [word for word in node._btexts(self.reader) if word]
+        if not words:
+            return EMPTY
+        if len(words) == 1:
+            return self._term(fieldname, words[0], 1.0)
+        return self._or(wq.Or([wq.Term(fieldname, word) for word in words], boost=node.boost))
+
+    # Compounds
+
+    def _or(self, node: wq.Or) -> Hits:
+        """DefaultOr: a weighted tree of UnionMatchers (smallest estimates first)."""
+        subs = node.subqueries
+        if node.scale or len(subs) >= _TOO_MANY_CLAUSES:
+            raise Unsupported("Or with coordination or too many clauses")
+        if len(subs) <= 1:
+            return self.evaluate(subs[0]) if subs else EMPTY
+        items = [(sub.estimate_size(self.reader), self.evaluate(sub)) for sub in subs]
+        return _boosted(_weighted_tree(_union, items), node.boost)
+
+    def _and(self, node: wq.And) -> Hits:
+        """And: a weighted tree of IntersectionMatchers (largest estimates first).
+
+        Children this module cannot evaluate are checked only on the candidates the others
+        leave, with their own Whoosh matcher.
+        """
+        subs = node.subqueries
+        if len(subs) <= 1:
+            return self.evaluate(subs[0]) if subs else EMPTY
+        results: list[Hits | None] = []
+        for sub in subs:
+            try:
+                results.append(self.evaluate(sub))
+            except Unsupported:
+                results.append(None)
+        if any(r is None for r in results):
+            known = [r.ids for r in results if r is not None]
+            if not known:
+                raise Unsupported("no evaluable child in And")
+            candidates = reduce(np.intersect1d, known)
+            results = [
+                r if r is not None else self._verify(sub, candidates, self.context)
+                for sub, r in zip(subs, results, strict=True)
+            ]
+        items = [
+            (0 - sub.estimate_size(self.reader), r) for sub, r in zip(subs, results, strict=True)
+        ]
+        return _boosted(_weighted_tree(_intersection, items), node.boost)
+
+    def _and_maybe(self, node: wq.AndMaybe) -> Hits:
+        """AndMaybeMatcher: the hits of a, plus b's score where b matches too."""
+        a = self.evaluate(node.a)
+        if not len(a):
+            return EMPTY
+        try:
+            b = self.evaluate(node.b)
+        except Unsupported:
+            b = self._verify(node.b, a.ids, self.context)
+        both = _intersection(a, b)
+        scores = a.scores.copy()
+        scores[np.searchsorted(a.ids, both.ids)] = both.scores
+        return Hits(a.ids, scores)
+
+    def _not(self, node: wq.Not) -> Hits:
+        """Not (InverseMatcher): every other page of the segment, each with score 1.0."""
+        excluded = self.evaluate(node.query).ids
+        everything = np.arange(self.reader.doc_count_all(), dtype=np.int64)
+        ids = np.setdiff1d(everything, excluded, assume_unique=True)
+        return Hits(ids, np.ones(len(ids), dtype=np.float64))
+
+    # Fallbacks to Whoosh's matchers
+
+    def _ids_among(self, node: wq.Query, candidates: np.ndarray) -> np.ndarray:
+        """The ids of ``node`` (only those among ``candidates`` if it must be checked)."""
+        try:
+            return self.evaluate(node).ids
+        except Unsupported:
+            return self._verify(node, candidates, self.leaf.boolean_context()).ids
+
+    def _verify(self, node: wq.Query, candidates: np.ndarray, context: SearchContext) -> Hits:
+        """Check ``candidates`` with Whoosh's matcher for ``node``, taking its scores."""
+        ids: list[int] = []
+        scores: list[float] = []
+        matcher = node.matcher(self.leaf, context).replace()
+        for docnum in candidates.tolist():
+            if not matcher.is_active():
+                break
+            if matcher.id() < docnum:
+                matcher.skip_to(docnum)
+                if not matcher.is_active():
+                    break
+            if matcher.id() == docnum:
+                ids.append(docnum)
+                scores.append(matcher.score())
+        return _hits(ids, scores)
+
+
+def _postings(reader: IndexReader, fieldname: str, btext: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """A term's docnums (int64) and weights (float64) in one segment, deleted ones included."""
+    matcher = reader.postings(fieldname, btext)
+    if isinstance(matcher, FilterMatcher):  # the deleted pages are dropped later, at once
+        matcher = matcher.child
+    if type(matcher) is not W3LeafMatcher:
+        ids, weights = [], []
+        while matcher.is_active():
+            ids.append(matcher.id())
+            weights.append(matcher.weight())
+            matcher.next()
+        return np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float64)
+    deltas: list[int] = []
+    weights: list[float] = []
+    starts: list[int] = []
+    last_ids: list[int] = []
+    while True:
+        block_deltas, block_weights = _block_ids_weights(matcher)
+        count = matcher._blocklength
+        starts.append(len(deltas))
+        last_ids.append(matcher._maxid)
+        deltas.extend(block_deltas)
+        if block_weights is None:
+            weights.extend([1.0] * count)
+        elif isinstance(block_weights, float):
+            weights.extend([block_weights] * count)
+        else:
+            weights.extend(block_weights)
+        if matcher._lastblock:
+            break
+        matcher._goto(matcher._nextoffset)
+    # Each block's ids are delta-coded from 0: make its first delta relative to the
+    # previous block's last id, then one cumulative sum decodes every block.
+    coded = np.asarray(deltas, dtype=np.int64)
+    coded[starts[1:]] -= np.asarray(last_ids[:-1], dtype=np.int64)
+    return np.cumsum(coded), np.asarray(weights, dtype=np.float64)
+
+
+#: where a block's values (the positions: a tuple of bytes, pickled by protocol 2 as calls to
+#: ``_codecs.encode``) start; unpickling them costs most of a block's time and is not needed
+_VALUES_START = b"(c_codecs\nencode\n"
+#: what ends a pickle cut before the values: an empty tuple, TUPLE3 and STOP
+_CUT_END = b")\x87."
+#: most bytes the pickled ids and weights of one posting take (BININT 5 + BINFLOAT 9)
+_BYTES_PER_POSTING = 14
+
+
+def _block_ids_weights(matcher: W3LeafMatcher) -> tuple[tuple, object]:
+    """The delta-coded ids and the weights of the matcher's current block.
+
+    Decompresses only the head of the block's pickled (ids, weights, values) tuple and cuts
+    it before the values; when the cut does not apply (other value encodings, or the head
+    was too short), the whole block is read as Whoosh reads it.
+    """
+    data = matcher._postfile.get(matcher._dataoffset, matcher._nextoffset - matcher._dataoffset)
+    count = matcher._blocklength
+    if matcher._compression:
+        head = zlib.decompressobj().decompress(data, count * _BYTES_PER_POSTING + 64)
+    else:
+        head = data
+    cut = head.find(_VALUES_START)
+    if cut > 0:
+        try:
+            ids, weights, _ = pickle.loads(head[:cut] + _CUT_END)
+        except Exception:  # a false match inside the ids or weights: read it all
+            ids = None
+        if isinstance(ids, tuple) and len(ids) == count:
+            return ids, weights
+    if matcher._compression:
+        data = zlib.decompress(data)
+    ids, weights, _ = pickle.loads(data)
+    return ids, weights
