@@ -603,6 +603,7 @@ class _Generation:
     searcher: Searcher
     columns: _Columns
     lengths: matching.LengthSource
+    postings: matching.PostingCache
     filters: dict[str, np.ndarray] = field(default_factory=dict)
     results: dict[tuple[str, str], _Matches] = field(default_factory=dict)
 
@@ -638,7 +639,8 @@ class _Generation:
             if len(self.filters) >= self.MAX_FILTERS:
                 self.filters.clear()
             mask = np.zeros(self.searcher.doc_count_all(), dtype=bool)
-            mask[matching.evaluate(filter_query, self.searcher, self.lengths).ids] = True
+            hits = matching.evaluate(filter_query, self.searcher, self.lengths, self.postings)
+            mask[hits.ids] = True
             self.filters[key] = mask
         if days is None:
             return self.filters[key]
@@ -693,27 +695,24 @@ class _Matches:
 
 
 def _collect(
-    searcher: Searcher,
-    parsed: wq.Query | None,
-    allowed: np.ndarray,
-    cols: _Columns,
-    lengths: matching.LengthSource,
+    searcher: Searcher, parsed: wq.Query | None, allowed: np.ndarray, generation: _Generation
 ) -> _Matches:
     """Group the allowed matching pages by document, each group sorted best page first."""
     if parsed is None:
         docnums = np.flatnonzero(allowed)
         scores = np.zeros(len(docnums), dtype=np.float64)
     else:
-        hits = matching.evaluate(parsed, searcher, lengths)
+        hits = matching.evaluate(parsed, searcher, generation.lengths, generation.postings)
         keep = allowed[hits.ids]
         docnums, scores = hits.ids[keep], hits.scores[keep]
-    return _group(docnums, scores, cols)
+    return _group(docnums, scores, generation.columns)
 
 
 def _group(docnums: np.ndarray, scores: np.ndarray, cols: _Columns) -> _Matches:
-    """Sort pages by document, then best first; find where each document's pages start."""
+    """Sort pages (ascending docnums) by document, then best first; find where each
+    document's pages start."""
     documents = cols.document_id[docnums]
-    order = np.lexsort((docnums, -scores, documents))
+    order = np.lexsort((-scores, documents))  # stable: equal scores keep docnum order
     docnums, scores, documents = docnums[order], scores[order], documents[order]
     first = np.ones(len(documents), dtype=bool)
     first[1:] = documents[1:] != documents[:-1]
@@ -788,6 +787,7 @@ class SearchIndex:
         self._gen: _Generation | None = None
         self._term_spans: dict[str, TermSpans] = {}
         self._column_cache = _ColumnCache()
+        self._posting_cache = matching.PostingCache()
 
     # Writes
 
@@ -1058,7 +1058,7 @@ class SearchIndex:
             allowed = generation.allowed(filter_query, days)
             matches = generation.matches(
                 (repr(parsed), f"{filter_query!r} {days}"),
-                lambda: _collect(searcher, parsed, allowed, cols, generation.lengths),
+                lambda: _collect(searcher, parsed, allowed, generation),
             )
             ranked = matches.ranked(cols, by_date=parsed is None or query.sort == "date")
             start = (query.page - 1) * query.per_page
@@ -1106,7 +1106,9 @@ class SearchIndex:
         """Columns and filter results for this searcher (rebuilt after each refresh)."""
         if self._gen is None or self._gen.searcher is not searcher:
             columns = self._column_cache.load(searcher.reader())
-            self._gen = _Generation(searcher, columns, self._column_cache.lengths)
+            self._gen = _Generation(
+                searcher, columns, self._column_cache.lengths, self._posting_cache
+            )
         return self._gen
 
     # Result items

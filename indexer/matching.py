@@ -22,8 +22,10 @@ implementation the tests compare against).
 from __future__ import annotations
 
 import pickle
+import threading
 import zlib
 from bisect import bisect_right
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import reduce
@@ -40,7 +42,15 @@ from whoosh.scoring import BM25F
 from whoosh.searching import SearchContext, Searcher
 from whoosh.util.numeric import _length_byte_cache
 
-__all__ = ["Hits", "Unsupported", "evaluate", "field_lengths", "walk", "walk_segment"]
+__all__ = [
+    "Hits",
+    "PostingCache",
+    "Unsupported",
+    "evaluate",
+    "field_lengths",
+    "walk",
+    "walk_segment",
+]
 
 #: byte-quantised field length -> length, as ``W3PerDocReader.doc_field_length`` decodes it
 _LENGTH_OF_BYTE = np.array(_length_byte_cache, dtype=np.float64)
@@ -77,12 +87,20 @@ def _hits(ids: object = (), scores: object = ()) -> Hits:
 EMPTY = _hits()
 
 
-def evaluate(query: wq.Query, searcher: Searcher, lengths: LengthSource) -> Hits:
-    """Every live page matching ``query`` in ``searcher`` (global docnums) with its score."""
+def evaluate(
+    query: wq.Query,
+    searcher: Searcher,
+    lengths: LengthSource,
+    postings: PostingCache | None = None,
+) -> Hits:
+    """Every live page matching ``query`` in ``searcher`` (global docnums) with its score.
+
+    ``postings`` keeps decoded posting lists between searches (None: decode each time).
+    """
     context = searcher.context(needs_current=True)
     parts = []
     for leaf, offset in searcher.leaf_searchers():
-        segment = _Segment(leaf, context, lengths)
+        segment = _Segment(leaf, context, lengths, postings or PostingCache(0))
         try:
             hits = segment.alive(segment.evaluate(query))
         except Unsupported:
@@ -126,6 +144,46 @@ def field_lengths(reader: IndexReader, fieldname: str) -> np.ndarray:
     else:
         codes = np.fromiter(iter(column), dtype=np.uint8, count=count)
     return _LENGTH_OF_BYTE[codes]
+
+
+class PostingCache:
+    """Decoded posting lists by segment and term, least recently used dropped first.
+
+    A written segment never changes (deletions are kept apart and applied after
+    evaluation), so an entry stays right across commits; entries of merged-away segments
+    age out. Ids are kept as int32 and weights as float32 (what the index stores).
+    """
+
+    def __init__(self, max_postings: int = 3_000_000) -> None:
+        self.max_postings = max_postings
+        self._entries: OrderedDict[tuple, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def get(self, reader: IndexReader, fieldname: str, btext: bytes) -> tuple[np.ndarray, ...]:
+        """The term's docnums (int64) and weights (float64) in the reader's segment."""
+        key = (reader.segment().segment_id(), fieldname, btext)
+        with self._lock:
+            found = self._entries.pop(key, None)
+            if found is not None:
+                self._entries[key] = found  # most recently used last
+        if found is None:
+            ids, weights = _postings(reader, fieldname, btext)
+            self._keep(key, (ids.astype(np.int32), weights.astype(np.float32)))
+            return ids, weights
+        return found[0].astype(np.int64), found[1].astype(np.float64)
+
+    def _keep(self, key: tuple, entry: tuple[np.ndarray, np.ndarray]) -> None:
+        if len(entry[0]) > self.max_postings // 4:  # one list may not crowd out the rest
+            return
+        with self._lock:
+            if key in self._entries:
+                return
+            self._entries[key] = entry
+            self._size += len(entry[0])
+            while self._size > self.max_postings:
+                _, (ids, _) = self._entries.popitem(last=False)
+                self._size -= len(ids)
 
 
 def _concat(parts: list[Hits]) -> Hits:
@@ -197,8 +255,15 @@ def _weighted_tree(combine: Callable[[Hits, Hits], Hits], items: list[tuple[int,
 class _Segment:
     """Evaluates query nodes over one segment (segment docnums, deleted pages included)."""
 
-    def __init__(self, leaf: Searcher, context: SearchContext, lengths: LengthSource) -> None:
+    def __init__(
+        self,
+        leaf: Searcher,
+        context: SearchContext,
+        lengths: LengthSource,
+        postings: PostingCache,
+    ) -> None:
         self.leaf = leaf
+        self.postings = postings
         self.reader = leaf.reader()
         self.context = context
         self.lengths = lengths
@@ -253,7 +318,7 @@ class _Segment:
             return EMPTY
         if (fieldname, btext) not in self.reader:
             return EMPTY
-        ids, weights = _postings(self.reader, fieldname, btext)
+        ids, weights = self.postings.get(self.reader, fieldname, btext)
         if field.scorable:
             idf = self.top.idf(fieldname, btext)
             avgfl = self.top.avg_field_length(fieldname) or 1

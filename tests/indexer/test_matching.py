@@ -154,10 +154,39 @@ def test_evaluation_equals_the_matcher_walk(index: SearchIndex, text: str, langu
     searcher = index._fresh_searcher()
     parsed = parse_user_query(text, _search_fields(language))
     check_expansions(parsed, searcher.reader())
-    found = matching.evaluate(parsed, searcher, lengths_of(index))
     expected = matching.walk(parsed, searcher)
-    assert found.ids.tolist() == expected.ids.tolist()
-    assert found.scores.tolist() == pytest.approx(expected.scores.tolist(), rel=1e-12)
+    cache = matching.PostingCache()
+    for postings in (None, cache, cache):  # decoded, then decoded and kept, then from the cache
+        found = matching.evaluate(parsed, searcher, lengths_of(index), postings)
+        assert found.ids.tolist() == expected.ids.tolist()
+        assert found.scores.tolist() == pytest.approx(expected.scores.tolist(), rel=1e-12)
+
+
+def test_kept_postings_stay_right_after_commits(tmp_path: Path) -> None:
+    """Postings are kept by segment: a commit that deletes pages of a kept segment and adds
+    a segment changes the results exactly as Whoosh's walk sees them."""
+    files = corpus()[:12]
+    cache = TextCache(tmp_path / "text")
+    for rec, pages in files:
+        cache.put(rec.sha256, pages)
+    index = SearchIndex(tmp_path / "index", cache)
+    index.add_files(files[:6])
+    index.add_files(files[6:10])
+    query = SearchQuery(q="nations peace", statuses=STATUSES)
+    before = index.search(query)
+    assert len(index._posting_cache._entries) > 0
+    index.delete_files([files[0][0].file_id, files[7][0].file_id])
+    index.add_files(files[10:])
+    after = index.search(query)
+    searcher = index._fresh_searcher()
+    parsed = parse_user_query(query.q, _search_fields(None))
+    walked = matching.walk(parsed, searcher)
+    found = matching.evaluate(parsed, searcher, index._column_cache.lengths, index._posting_cache)
+    assert found.ids.tolist() == walked.ids.tolist()
+    assert found.scores.tolist() == pytest.approx(walked.scores.tolist(), rel=1e-12)
+    assert after.total == before.total  # two documents gone, two added
+    assert {1, 8} & {item.document_id for item in after.items} == set()
+    index.close()
 
 
 def test_common_words_match_many_pages_in_every_segment(index: SearchIndex) -> None:
