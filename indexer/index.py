@@ -662,17 +662,20 @@ class _Generation:
 class _Matches:
     """The matching pages of one query and filter, grouped, with facet counts and rankings.
 
-    ``docnums``/``scores`` hold the pages grouped by document (ascending document id), each
-    group best page first (score descending, then docnum); document ``i`` is
-    ``documents[i]`` and its pages are ``starts[i]:starts[i + 1]``.
+    ``docnums``/``scores`` hold the pages grouped by document (ascending document id, pages
+    in docnum order); document ``i`` is ``documents[i]``, its pages are
+    ``starts[i]:starts[i + 1]`` and its best page (highest score, then lowest docnum) is
+    ``best[i]``, scored ``best_scores[i]``. Only the documents shown get their pages sorted.
     """
 
     docnums: np.ndarray
     scores: np.ndarray
     starts: np.ndarray
     documents: np.ndarray
-    facets: dict[str, dict[str, int]]
-    rankings: dict[bool, np.ndarray] = field(default_factory=dict)
+    best: np.ndarray
+    best_scores: np.ndarray
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    rankings: dict[bool, tuple[int, np.ndarray]] = field(default_factory=dict)
 
     @property
     def pages(self) -> int:
@@ -685,19 +688,25 @@ class _Matches:
     def pages_of(self, i: int) -> list[tuple[float, int]]:
         """The (score, docnum) pages of document ``i``, best first."""
         span = slice(self.starts[i], self.starts[i + 1])
-        return list(zip(self.scores[span].tolist(), self.docnums[span].tolist(), strict=True))
+        pages = zip(self.scores[span].tolist(), self.docnums[span].tolist(), strict=True)
+        return sorted(pages, key=lambda page: (-page[0], page[1]))
 
-    def ranked(self, cols: _Columns, by_date: bool) -> np.ndarray:
-        """Document positions by relevance or by date (computed once per order)."""
-        if by_date not in self.rankings:
-            self.rankings[by_date] = _rank(self, cols, by_date)
-        return self.rankings[by_date]
+    def ranked(self, cols: _Columns, by_date: bool, depth: int) -> np.ndarray:
+        """The first ``depth`` document positions by relevance or by date.
+
+        Kept per order and extended when a later page needs more of it.
+        """
+        known = self.rankings.get(by_date)
+        if known is None or known[0] < min(depth, self.total):
+            known = (depth, _rank(self, cols, by_date, depth))
+            self.rankings[by_date] = known
+        return known[1][:depth]
 
 
 def _collect(
     searcher: Searcher, parsed: wq.Query | None, allowed: np.ndarray, generation: _Generation
 ) -> _Matches:
-    """Group the allowed matching pages by document, each group sorted best page first."""
+    """Group the allowed matching pages by document, with facet counts."""
     if parsed is None:
         docnums = np.flatnonzero(allowed)
         scores = np.zeros(len(docnums), dtype=np.float64)
@@ -709,26 +718,46 @@ def _collect(
 
 
 def _group(docnums: np.ndarray, scores: np.ndarray, cols: _Columns) -> _Matches:
-    """Sort pages (ascending docnums) by document, then best first; find where each
-    document's pages start."""
+    """Group pages (ascending docnums) by document and find each document's best page."""
     documents = cols.document_id[docnums]
-    order = np.lexsort((-scores, documents))  # stable: equal scores keep docnum order
-    docnums, scores, documents = docnums[order], scores[order], documents[order]
+    if len(documents) > 1 and np.any(documents[1:] < documents[:-1]):
+        order = np.argsort(documents, kind="stable")  # pages stay in docnum order
+        docnums, scores, documents = docnums[order], scores[order], documents[order]
     first = np.ones(len(documents), dtype=bool)
     first[1:] = documents[1:] != documents[:-1]
-    starts = np.append(np.flatnonzero(first), len(documents))
-    matches = _Matches(docnums, scores, starts, documents[first], {})
+    starts = np.flatnonzero(first)
+    best = starts
+    if len(starts):
+        # the first page of each group holding the group's highest score
+        top = np.maximum.reduceat(scores, starts)
+        at_top = np.flatnonzero(scores == np.repeat(top, np.diff(np.append(starts, len(scores)))))
+        group = np.cumsum(first)[at_top] - 1
+        leads = np.ones(len(at_top), dtype=bool)
+        leads[1:] = group[1:] != group[:-1]
+        best = at_top[leads]
+    bounds = np.append(starts, len(documents))
+    matches = _Matches(docnums, scores, bounds, documents[starts], docnums[best], scores[best])
     matches.facets = _facets(matches, cols)
     return matches
 
 
-def _rank(matches: _Matches, cols: _Columns, by_date: bool) -> np.ndarray:
-    """Order documents by best page score, or by date (newest first); ties: newer, higher id."""
-    best = matches.docnums[matches.starts[:-1]]
-    newest = (-matches.documents, -cols.day[best])
-    if by_date:
-        return np.lexsort(newest)
-    return np.lexsort((*newest, -matches.scores[matches.starts[:-1]]))
+def _rank(matches: _Matches, cols: _Columns, by_date: bool, depth: int) -> np.ndarray:
+    """The first ``depth`` documents by best page score, or by date (newest first); ties:
+    newer, then higher document id.
+
+    Only documents that can be among the first ``depth`` are sorted: those whose primary key
+    (score, or day) is at least the ``depth``-th largest.
+    """
+    day = cols.day[matches.best]
+    primary = day if by_date else matches.best_scores
+    chosen = np.arange(matches.total)
+    if depth < matches.total:
+        threshold = np.partition(primary, matches.total - depth)[matches.total - depth]
+        chosen = np.flatnonzero(primary >= threshold)
+    keys = (-matches.documents[chosen], -day[chosen])
+    if not by_date:
+        keys = (*keys, -primary[chosen])
+    return chosen[np.lexsort(keys)][:depth]
 
 
 _FACET_NAMES = (*schema_module.FACET_FIELDS, "year")
@@ -741,19 +770,30 @@ def _facets(matches: _Matches, cols: _Columns) -> dict[str, dict[str, int]]:
     matching pages counts once.
     """
     counts: dict[str, dict[str, int]] = {}
-    best = matches.docnums[matches.starts[:-1]]
     for name in ("meeting", "doc_type", "delegation"):
-        tally = np.bincount(cols.codes[name][best], minlength=len(cols.values[name]))
+        tally = np.bincount(cols.codes[name][matches.best], minlength=len(cols.values[name]))
         counts[name] = {v: int(c) for v, c in zip(cols.values[name], tally, strict=True) if c}
         counts[name].pop("", None)
-    years, tally = np.unique(cols.year[best], return_counts=True)
+    years, tally = np.unique(cols.year[matches.best], return_counts=True)
     counts["year"] = {str(y): int(c) for y, c in zip(years, tally, strict=True) if y}
-    languages = cols.values["language"]
-    document = np.repeat(np.arange(matches.total), np.diff(matches.starts))
-    pairs = np.unique(document * len(languages) + cols.codes["language"][matches.docnums])
-    tally = np.bincount(pairs % max(len(languages), 1), minlength=len(languages))
-    counts["language"] = {v: int(c) for v, c in zip(languages, tally, strict=True) if c}
+    counts["language"] = _language_counts(matches, cols)
     return {name: _by_count(counts[name]) for name in _FACET_NAMES}
+
+
+def _language_counts(matches: _Matches, cols: _Columns) -> dict[str, int]:
+    """Documents per language among their matching pages (a bit per language, or pairs)."""
+    languages = cols.values["language"]
+    codes = cols.codes["language"][matches.docnums]
+    if not len(codes):
+        return {}
+    if len(languages) <= 62:
+        present = np.bitwise_or.reduceat(np.left_shift(1, codes), matches.starts[:-1])
+        tally = [int(np.count_nonzero((present >> n) & 1)) for n in range(len(languages))]
+    else:
+        document = np.repeat(np.arange(matches.total), np.diff(matches.starts))
+        pairs = np.unique(document * len(languages) + codes)
+        tally = np.bincount(pairs % len(languages), minlength=len(languages)).tolist()
+    return {value: count for value, count in zip(languages, tally, strict=True) if count}
 
 
 def _no_facets() -> dict[str, dict[str, int]]:
@@ -1060,8 +1100,9 @@ class SearchIndex:
                 (repr(parsed), f"{filter_query!r} {days}"),
                 lambda: _collect(searcher, parsed, allowed, generation),
             )
-            ranked = matches.ranked(cols, by_date=parsed is None or query.sort == "date")
+            by_date = parsed is None or query.sort == "date"
             start = (query.page - 1) * query.per_page
+            ranked = matches.ranked(cols, by_date, start + query.per_page)
             chosen = ranked[start : start + query.per_page].tolist()
             items = self._document_hits(searcher, parsed, matches, chosen, cols)
         return SearchResults(matches.total, query.page, query.per_page, items, matches.facets)

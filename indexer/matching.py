@@ -29,8 +29,10 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import reduce
+from itertools import chain
 
 import numpy as np
+from whoosh import formats
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
 from whoosh.columns import NumericColumn
@@ -249,6 +251,14 @@ def _weighted_tree(combine: Callable[[Hits, Hits], Hits], items: list[tuple[int,
     return pairs[0][1]
 
 
+def _binary_tree(combine: Callable[[Hits, Hits], Hits], items: list[Hits]) -> Hits:
+    """``whoosh.util.make_binary_tree``: halves combined recursively, order kept."""
+    if len(items) == 1:
+        return items[0]
+    half = len(items) // 2
+    return combine(_binary_tree(combine, items[:half]), _binary_tree(combine, items[half:]))
+
+
 # One segment
 
 
@@ -302,6 +312,8 @@ class _Segment:
             return self._not(node)
         if kind in _PATTERN_TYPES or kind in _EXPANDING_TYPES:
             return self._multiterm(node)
+        if kind is wq.Phrase:
+            return self._phrase(node)
         raise Unsupported(kind.__name__)
 
     # Leaves
@@ -342,6 +354,40 @@ class _Segment:
         if len(words) == 1:
             return self._term(fieldname, words[0], 1.0)
         return self._or(wq.Or([wq.Term(fieldname, word) for word in words], boost=node.boost))
+
+    def _phrase(self, node: wq.Phrase) -> Hits:
+        """Phrase (slop 1): the words at consecutive positions, scored as Whoosh scores it.
+
+        Whoosh's SpanNear2 matcher sums the words' term scores along an order-preserving
+        binary tree of IntersectionMatchers. Positions are decoded only for the pages that
+        hold every word. Other slops go to Whoosh's matcher (:class:`Unsupported`).
+        """
+        fieldname = node.fieldname
+        if fieldname not in self.leaf.schema:
+            return EMPTY
+        field = self.leaf.schema[fieldname]
+        if node.slop != 1 or type(field.format) is not formats.Positions:
+            raise Unsupported("phrase with slop, or a field without plain positions")
+        words = []
+        for word in node.words:
+            try:
+                words.append(field.to_bytes(word))
+            except ValueError:
+                return EMPTY
+            if (fieldname, words[-1]) not in self.reader:
+                return EMPTY
+        terms = [self._term(fieldname, word, 1.0) for word in words]
+        candidates = reduce(np.intersect1d, sorted((t.ids for t in terms), key=len))
+        if not len(candidates):
+            return EMPTY
+        # key = candidate index << 32 | position; a phrase starts where word k is at start + k
+        starts = None
+        for k, word in enumerate(words):
+            keys = _position_keys(self.reader, fieldname, word, candidates)
+            starts = keys if starts is None else starts[np.isin(starts + k, keys)]
+        found = candidates[np.unique(starts >> 32)]
+        parts = [_within(term, found) for term in terms]
+        return _boosted(_binary_tree(_intersection, parts), node.boost)
 
     # Compounds
 
@@ -504,3 +550,63 @@ def _block_ids_weights(matcher: W3LeafMatcher) -> tuple[tuple, object]:
         data = zlib.decompress(data)
     ids, weights, _ = pickle.loads(data)
     return ids, weights
+
+
+_POSITIONS_PICKLE = b"\x80\x02"  # what each encoded position list starts with, after its count
+
+
+def _position_keys(
+    reader: IndexReader, fieldname: str, btext: bytes, candidates: np.ndarray
+) -> np.ndarray:
+    """``candidate index << 32 | position`` for every position of the term in ``candidates``.
+
+    Only blocks holding a candidate are unpickled with their values; each value is
+    ``pack_uint(count) + dumps(position deltas, 2)`` (``formats.Positions``), and the lists
+    of one block are unpickled in one call by joining their bodies into one tuple.
+    """
+    matcher = reader.postings(fieldname, btext)
+    if isinstance(matcher, FilterMatcher):
+        matcher = matcher.child
+    if type(matcher) is not W3LeafMatcher:
+        raise Unsupported("postings not in Whoosh 3 blocks")
+    owners: list[np.ndarray] = []
+    lists: list[list[int]] = []
+    first = 0
+    while True:
+        low = np.searchsorted(candidates, first)
+        high = np.searchsorted(candidates, matcher._maxid, side="right")
+        if high > low:
+            matcher._read_data()
+            deltas, _, values = matcher._data
+            ids = np.cumsum(np.asarray(deltas, dtype=np.int64))
+            chosen = np.flatnonzero(np.isin(ids, candidates[low:high], assume_unique=True))
+            picked = [values[j] for j in chosen.tolist()]
+            lists.extend(_position_lists(picked, matcher.format))
+            owners.append(np.searchsorted(candidates, ids[chosen]))
+        if matcher._lastblock:
+            break
+        first = matcher._maxid + 1
+        matcher._goto(matcher._nextoffset)
+    if not lists:
+        return np.zeros(0, dtype=np.int64)
+    counts = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
+    flat = np.fromiter(chain.from_iterable(lists), dtype=np.int64, count=int(counts.sum()))
+    # positions: a running sum of the deltas that restarts with every list
+    total = np.cumsum(flat)
+    before = np.repeat(total[np.cumsum(counts) - counts] - flat[np.cumsum(counts) - counts], counts)
+    owner = np.repeat(np.concatenate(owners), counts)
+    return (owner << 32) | (total - before)
+
+
+def _position_lists(values: list[bytes], fmt: formats.Format) -> list[list[int]]:
+    """The position deltas of each value (one ``pickle.loads`` for the lot when it can)."""
+    if all(v[4:6] == _POSITIONS_PICKLE and v[-1:] == b"." for v in values):
+        joined = b"\x80\x02(" + b"".join(v[6:-1] for v in values) + b"t."
+        try:
+            lists = pickle.loads(joined)
+        except Exception:
+            lists = None
+        if isinstance(lists, tuple) and len(lists) == len(values):
+            return [v if isinstance(v, list) else [v] for v in lists]
+    decoded = [fmt.decode_positions(v) for v in values]  # absolute: back to deltas
+    return [[b - a for a, b in zip([0, *ps], ps, strict=False)] for ps in decoded]
