@@ -21,6 +21,7 @@ implementation the tests compare against).
 
 from __future__ import annotations
 
+import contextlib
 import pickle
 import threading
 import zlib
@@ -251,6 +252,23 @@ def _weighted_tree(combine: Callable[[Hits, Hits], Hits], items: list[tuple[int,
     return pairs[0][1]
 
 
+def _common(ids: np.ndarray, hits: Hits) -> np.ndarray:
+    return np.intersect1d(ids, hits.ids, assume_unique=True)
+
+
+def _has_phrase(node: wq.Query) -> bool:
+    """True if ``node`` or a node under it is a Phrase."""
+    return type(node) is wq.Phrase or any(_has_phrase(child) for child in node.children())
+
+
+def _in_sorted(values: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """A mask of the ``values`` found in the ascending array ``table``."""
+    if not len(table):
+        return np.zeros(len(values), dtype=bool)
+    at = np.minimum(np.searchsorted(table, values), len(table) - 1)
+    return table[at] == values
+
+
 def _binary_tree(combine: Callable[[Hits, Hits], Hits], items: list[Hits]) -> Hits:
     """``whoosh.util.make_binary_tree``: halves combined recursively, order kept."""
     if len(items) == 1:
@@ -289,17 +307,22 @@ class _Segment:
         deleted = np.fromiter(self.reader.deleted_docs_set, dtype=np.int64)
         return _without(hits, np.sort(deleted))
 
-    def evaluate(self, node: wq.Query) -> Hits:
-        """The hits of ``node`` as Whoosh's matcher for it would yield them."""
+    def evaluate(self, node: wq.Query, within: np.ndarray | None = None) -> Hits:
+        """The hits of ``node`` as Whoosh's matcher for it would yield them.
+
+        ``within``: the caller only needs the hits among these ids (an And passes what its
+        other children leave), so phrases need not look at positions elsewhere; the result
+        may then hold only those hits.
+        """
         kind = type(node)
         if kind is _NULL_QUERY_TYPE:
             return EMPTY
         if kind is wq.Term:
             return self._term(node.fieldname, node.text, node.boost)
         if kind in _OR_TYPES:
-            return self._or(node)
+            return self._or(node, within)
         if kind is wq.And:
-            return self._and(node)
+            return self._and(node, within)
         if kind is wq.AndNot:
             a = self.evaluate(node.a)
             return _without(a, self._ids_among(node.b, a.ids)) if len(a) else EMPTY
@@ -313,7 +336,7 @@ class _Segment:
         if kind in _PATTERN_TYPES or kind in _EXPANDING_TYPES:
             return self._multiterm(node)
         if kind is wq.Phrase:
-            return self._phrase(node)
+            return self._phrase(node, within)
         raise Unsupported(kind.__name__)
 
     # Leaves
@@ -355,12 +378,14 @@ class _Segment:
             return self._term(fieldname, words[0], 1.0)
         return self._or(wq.Or([wq.Term(fieldname, word) for word in words], boost=node.boost))
 
-    def _phrase(self, node: wq.Phrase) -> Hits:
+    def _phrase(self, node: wq.Phrase, within: np.ndarray | None = None) -> Hits:
         """Phrase (slop 1): the words at consecutive positions, scored as Whoosh scores it.
 
         Whoosh's SpanNear2 matcher sums the words' term scores along an order-preserving
         binary tree of IntersectionMatchers. Positions are decoded only for the pages that
-        hold every word. Other slops go to Whoosh's matcher (:class:`Unsupported`).
+        hold every word (and are ``within`` the given ones, when an And gives them; then
+        the result is only that part). Other slops go to Whoosh's matcher
+        (:class:`Unsupported`).
         """
         fieldname = node.fieldname
         if fieldname not in self.leaf.schema:
@@ -377,45 +402,53 @@ class _Segment:
             if (fieldname, words[-1]) not in self.reader:
                 return EMPTY
         terms = [self._term(fieldname, word, 1.0) for word in words]
-        candidates = reduce(np.intersect1d, sorted((t.ids for t in terms), key=len))
+        postings = sorted((t.ids for t in terms), key=len)
+        candidates = reduce(np.intersect1d, postings if within is None else [within, *postings])
         if not len(candidates):
             return EMPTY
         # key = candidate index << 32 | position; a phrase starts where word k is at start + k
         starts = None
         for k, word in enumerate(words):
             keys = _position_keys(self.reader, fieldname, word, candidates)
-            starts = keys if starts is None else starts[np.isin(starts + k, keys)]
-        found = candidates[np.unique(starts >> 32)]
+            starts = keys if starts is None else starts[_in_sorted(starts + k, keys)]
+        owners = starts >> 32  # ascending
+        first = np.ones(len(owners), dtype=bool)
+        first[1:] = owners[1:] != owners[:-1]
+        found = candidates[owners[first]]
         parts = [_within(term, found) for term in terms]
         return _boosted(_binary_tree(_intersection, parts), node.boost)
 
     # Compounds
 
-    def _or(self, node: wq.Or) -> Hits:
+    def _or(self, node: wq.Or, within: np.ndarray | None = None) -> Hits:
         """DefaultOr: a weighted tree of UnionMatchers (smallest estimates first)."""
         subs = node.subqueries
         if node.scale or len(subs) >= _TOO_MANY_CLAUSES:
             raise Unsupported("Or with coordination or too many clauses")
         if len(subs) <= 1:
-            return self.evaluate(subs[0]) if subs else EMPTY
-        items = [(sub.estimate_size(self.reader), self.evaluate(sub)) for sub in subs]
+            return self.evaluate(subs[0], within) if subs else EMPTY
+        items = [(sub.estimate_size(self.reader), self.evaluate(sub, within)) for sub in subs]
         return _boosted(_weighted_tree(_union, items), node.boost)
 
-    def _and(self, node: wq.And) -> Hits:
+    def _and(self, node: wq.And, within: np.ndarray | None = None) -> Hits:
         """And: a weighted tree of IntersectionMatchers (largest estimates first).
 
-        Children this module cannot evaluate are checked only on the candidates the others
-        leave, with their own Whoosh matcher.
+        Children holding phrases go last, looking at positions only on the pages the others
+        leave; children this module cannot evaluate are checked only on those candidates,
+        with their own Whoosh matcher.
         """
         subs = node.subqueries
         if len(subs) <= 1:
-            return self.evaluate(subs[0]) if subs else EMPTY
-        results: list[Hits | None] = []
-        for sub in subs:
-            try:
-                results.append(self.evaluate(sub))
-            except Unsupported:
-                results.append(None)
+            return self.evaluate(subs[0], within) if subs else EMPTY
+        results: list[Hits | None] = [None] * len(subs)
+        later = [_has_phrase(sub) for sub in subs]
+        for last in (False, True):
+            for n, sub in enumerate(subs):
+                if later[n] is last:
+                    with contextlib.suppress(Unsupported):
+                        results[n] = self.evaluate(sub, within)
+                    if results[n] is not None:
+                        within = results[n].ids if within is None else _common(within, results[n])
         if any(r is None for r in results):
             known = [r.ids for r in results if r is not None]
             if not known:
@@ -552,7 +585,11 @@ def _block_ids_weights(matcher: W3LeafMatcher) -> tuple[tuple, object]:
     return ids, weights
 
 
-_POSITIONS_PICKLE = b"\x80\x02"  # what each encoded position list starts with, after its count
+_POSITIONS_PICKLE = b"\x80\x02"
+_ENCODE = b"c_codecs\nencode\n"
+_LATIN_1_ENCODE = (
+    b"c_codecs\nlatin_1_encode\n"  # what each encoded position list starts with, after its count
+)
 
 
 def _position_keys(
@@ -576,8 +613,7 @@ def _position_keys(
         low = np.searchsorted(candidates, first)
         high = np.searchsorted(candidates, matcher._maxid, side="right")
         if high > low:
-            matcher._read_data()
-            deltas, _, values = matcher._data
+            deltas, values = _block_ids_values(matcher)
             ids = np.cumsum(np.asarray(deltas, dtype=np.int64))
             chosen = np.flatnonzero(np.isin(ids, candidates[low:high], assume_unique=True))
             picked = [values[j] for j in chosen.tolist()]
@@ -596,6 +632,29 @@ def _position_keys(
     before = np.repeat(total[np.cumsum(counts) - counts] - flat[np.cumsum(counts) - counts], counts)
     owner = np.repeat(np.concatenate(owners), counts)
     return (owner << 32) | (total - before)
+
+
+def _block_ids_values(matcher: W3LeafMatcher) -> tuple[tuple, tuple]:
+    """The delta-coded ids and the values of the matcher's current block.
+
+    Each value (bytes) is pickled as a call to ``_codecs.encode(text, "latin1")``, whose
+    codec lookup costs half the unpickling; the block's one GLOBAL for it is renamed to
+    ``_codecs.latin_1_encode``, which gives ``(bytes, length)`` for the same arguments.
+    """
+    data = matcher._postfile.get(matcher._dataoffset, matcher._nextoffset - matcher._dataoffset)
+    if matcher._compression:
+        data = zlib.decompress(data)
+    cut = data.find(_VALUES_START)
+    if cut > 0:
+        renamed = data[:cut] + data[cut:].replace(_ENCODE, _LATIN_1_ENCODE, 1)
+        try:
+            ids, _, values = pickle.loads(renamed)
+        except Exception:
+            ids = None
+        if isinstance(ids, tuple) and len(ids) == len(values) == matcher._blocklength:
+            return ids, tuple(v[0] if isinstance(v, tuple) else v for v in values)
+    ids, _, values = pickle.loads(data)
+    return ids, values
 
 
 def _position_lists(values: list[bytes], fmt: formats.Format) -> list[list[int]]:
