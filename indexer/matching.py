@@ -35,12 +35,12 @@ from itertools import chain
 import numpy as np
 from whoosh import formats
 from whoosh import query as wq
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, W3TermsReader, _lenfield
 from whoosh.columns import NumericColumn
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.query.compound import DefaultOr
 from whoosh.query.terms import MultiTerm
-from whoosh.reading import IndexReader
+from whoosh.reading import IndexReader, TermInfo, TermNotFound
 from whoosh.scoring import BM25F
 from whoosh.searching import SearchContext, Searcher
 from whoosh.util.numeric import _length_byte_cache
@@ -163,7 +163,9 @@ class PostingCache:
         self._size = 0
         self._lock = threading.Lock()
 
-    def get(self, reader: IndexReader, fieldname: str, btext: bytes) -> tuple[np.ndarray, ...]:
+    def get(
+        self, reader: IndexReader, fieldname: str, btext: bytes, info: TermInfo | None = None
+    ) -> tuple[np.ndarray, ...]:
         """The term's docnums (int64) and weights (float64) in the reader's segment."""
         key = (reader.segment().segment_id(), fieldname, btext)
         with self._lock:
@@ -171,7 +173,7 @@ class PostingCache:
             if found is not None:
                 self._entries[key] = found  # most recently used last
         if found is None:
-            ids, weights = _postings(reader, fieldname, btext)
+            ids, weights = _postings(reader, fieldname, btext, info)
             self._keep(key, (ids.astype(np.int32), weights.astype(np.float32)))
             return ids, weights
         return found[0].astype(np.int64), found[1].astype(np.float64)
@@ -292,6 +294,7 @@ class _Segment:
     ) -> None:
         self.leaf = leaf
         self.postings = postings
+        self._infos: dict[tuple[str, bytes], TermInfo | None] = {}
         self.reader = leaf.reader()
         self.context = context
         self.lengths = lengths
@@ -351,9 +354,10 @@ class _Segment:
             btext = field.to_bytes(text)
         except ValueError:
             return EMPTY
-        if (fieldname, btext) not in self.reader:
+        info = self._info(fieldname, btext)
+        if info is None:
             return EMPTY
-        ids, weights = self.postings.get(self.reader, fieldname, btext)
+        ids, weights = self.postings.get(self.reader, fieldname, btext, info)
         if field.scorable:
             idf = self.top.idf(fieldname, btext)
             avgfl = self.top.avg_field_length(fieldname) or 1
@@ -365,6 +369,31 @@ class _Segment:
         else:
             scores = weights  # WeightScorer
         return _boosted(Hits(ids, scores), boost)
+
+    def _info(self, fieldname: str, btext: bytes) -> TermInfo | None:
+        """The term's statistics in this segment (None: not in it), looked up once."""
+        key = (fieldname, btext)
+        if key not in self._infos:
+            try:
+                self._infos[key] = self.reader.term_info(fieldname, btext)
+            except TermNotFound:
+                self._infos[key] = None
+        return self._infos[key]
+
+    def _estimate(self, node: wq.Query) -> int:
+        """``node.estimate_size(reader)``, which orders Whoosh's matcher trees (a Term's is
+        its document frequency, here from the looked-up statistics)."""
+        if type(node) is not wq.Term:
+            return node.estimate_size(self.reader)
+        schema = self.reader.schema
+        if node.fieldname not in schema:
+            return 0
+        try:
+            btext = schema[node.fieldname].to_bytes(node.text)
+        except ValueError:
+            return 0
+        info = self._info(node.fieldname, btext)
+        return info.doc_frequency() if info is not None else 0
 
     def _multiterm(self, node: MultiTerm) -> Hits:
         """MultiTerm.matcher: one Term, or an Or of the expanded terms with the node's boost."""
@@ -427,7 +456,7 @@ class _Segment:
             raise Unsupported("Or with coordination or too many clauses")
         if len(subs) <= 1:
             return self.evaluate(subs[0], within) if subs else EMPTY
-        items = [(sub.estimate_size(self.reader), self.evaluate(sub, within)) for sub in subs]
+        items = [(self._estimate(sub), self.evaluate(sub, within)) for sub in subs]
         return _boosted(_weighted_tree(_union, items), node.boost)
 
     def _and(self, node: wq.And, within: np.ndarray | None = None) -> Hits:
@@ -458,9 +487,7 @@ class _Segment:
                 r if r is not None else self._verify(sub, candidates, self.context)
                 for sub, r in zip(subs, results, strict=True)
             ]
-        items = [
-            (0 - sub.estimate_size(self.reader), r) for sub, r in zip(subs, results, strict=True)
-        ]
+        items = [(0 - self._estimate(sub), r) for sub, r in zip(subs, results, strict=True)]
         return _boosted(_weighted_tree(_intersection, items), node.boost)
 
     def _and_maybe(self, node: wq.AndMaybe) -> Hits:
@@ -511,9 +538,19 @@ class _Segment:
         return _hits(ids, scores)
 
 
-def _postings(reader: IndexReader, fieldname: str, btext: bytes) -> tuple[np.ndarray, np.ndarray]:
-    """A term's docnums (int64) and weights (float64) in one segment, deleted ones included."""
-    matcher = reader.postings(fieldname, btext)
+def _postings(
+    reader: IndexReader, fieldname: str, btext: bytes, info: TermInfo | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """A term's docnums (int64) and weights (float64) in one segment, deleted ones included.
+
+    ``info``: the term's statistics if already looked up (the matcher is then opened on them).
+    """
+    terms = getattr(reader, "_terms", None)
+    if info is not None and isinstance(terms, W3TermsReader):
+        fmt = reader.schema[fieldname].format
+        matcher = terms._codec.postings_reader(terms._postfile, info, fmt, term=(fieldname, btext))
+    else:
+        matcher = reader.postings(fieldname, btext)
     if isinstance(matcher, FilterMatcher):  # the deleted pages are dropped later, at once
         matcher = matcher.child
     if type(matcher) is not W3LeafMatcher:
