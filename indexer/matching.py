@@ -4,19 +4,23 @@ Whoosh's matchers walk the postings one by one in Python, which costs ~1 µs per
 call; a common word on 150,000 pages made a search take half a second. Here each term's
 posting list is read block by block (a block is a pickled tuple of 128 delta-coded ids, their
 weights and values) into numpy arrays, scored with vectorised BM25F, and the boolean structure
-is evaluated with sorted-array set operations.
+is evaluated with sorted-array set operations. Phrases (slop 1) decode positions only for the
+pages holding every word (within what the rest of an And leaves). :class:`PostingCache` keeps
+decoded posting lists between searches.
 
 The scores equal Whoosh's own (``parsed.matcher(...).score()``): the same BM25F formula and
 operation order on the same float64 values (float32 weights, byte-quantised field lengths,
 idf and average field length from the top-level searcher), sums taken along the same matcher
 trees Whoosh builds (:func:`whoosh.util.make_weighted_tree` over ``estimate_size``), boosts
-applied where Whoosh's wrapping matchers apply them.
+applied where Whoosh's wrapping matchers apply them. One difference is deliberate: Whoosh's
+AndNotMatcher keeps the first page of a segment when the excluded side starts earlier and
+also matches it; here ``a ANDNOT b`` never holds a page of ``b``.
 
-What is not evaluated here (phrases, spans, anything unknown) falls back to Whoosh's own
-matcher: inside an ``And`` (or as the excluded or optional side of ``AndNot``/``AndMaybe``/
-``Require``) only the candidates left by the evaluated siblings are checked with ``skip_to``;
-elsewhere the whole segment is walked the old way (:func:`walk_segment`, also the reference
-implementation the tests compare against).
+What is not evaluated here (phrases with slop, spans, anything unknown) falls back to Whoosh's
+own matcher: inside an ``And`` (or as the excluded or optional side of ``AndNot``/
+``AndMaybe``/``Require``) only the candidates left by the evaluated siblings are checked with
+``skip_to``; elsewhere the whole segment is walked the old way (:func:`walk_segment`, also the
+reference implementation the tests compare against).
 """
 
 from __future__ import annotations
@@ -103,8 +107,8 @@ def evaluate(
     context = searcher.context(needs_current=True)
     parts = []
     for leaf, offset in searcher.leaf_searchers():
-        segment = _Segment(leaf, context, lengths, postings or PostingCache(0))
         try:
+            segment = _Segment(leaf, context, lengths, postings or PostingCache(0))
             hits = segment.alive(segment.evaluate(query))
         except Unsupported:
             hits = walk_segment(query, leaf, context)
@@ -206,7 +210,8 @@ def _union(a: Hits, b: Hits) -> Hits:
         return a
     if not len(a):
         return b
-    ids = np.union1d(a.ids, b.ids)
+    extra = b.ids[~_in_sorted(b.ids, a.ids)]
+    ids = np.insert(a.ids, np.searchsorted(a.ids, extra), extra)  # merged, no sort
     scores = np.zeros(len(ids), dtype=np.float64)
     scores[np.searchsorted(ids, a.ids)] = a.scores
     scores[np.searchsorted(ids, b.ids)] += b.scores
@@ -215,13 +220,18 @@ def _union(a: Hits, b: Hits) -> Hits:
 
 def _intersection(a: Hits, b: Hits) -> Hits:
     """IntersectionMatcher: a.score() + b.score()."""
-    ids, ia, ib = np.intersect1d(a.ids, b.ids, assume_unique=True, return_indices=True)
-    return Hits(ids, a.scores[ia] + b.scores[ib])
+    if len(a) <= len(b):
+        keep = _in_sorted(a.ids, b.ids)
+        ids = a.ids[keep]
+        return Hits(ids, a.scores[keep] + b.scores[np.searchsorted(b.ids, ids)])
+    keep = _in_sorted(b.ids, a.ids)
+    ids = b.ids[keep]
+    return Hits(ids, a.scores[np.searchsorted(a.ids, ids)] + b.scores[keep])
 
 
 def _within(a: Hits, ids: np.ndarray) -> Hits:
     """The hits of ``a`` whose ids are in ``ids`` (scores of ``a``)."""
-    keep = np.isin(a.ids, ids, assume_unique=True)
+    keep = _in_sorted(a.ids, ids)
     return Hits(a.ids[keep], a.scores[keep])
 
 
@@ -229,7 +239,7 @@ def _without(a: Hits, ids: np.ndarray) -> Hits:
     """The hits of ``a`` whose ids are not in ``ids`` (scores of ``a``)."""
     if not len(ids):
         return a
-    keep = ~np.isin(a.ids, ids, assume_unique=True)
+    keep = ~_in_sorted(a.ids, ids)
     return Hits(a.ids[keep], a.scores[keep])
 
 
@@ -254,8 +264,13 @@ def _weighted_tree(combine: Callable[[Hits, Hits], Hits], items: list[tuple[int,
     return pairs[0][1]
 
 
+def _both(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The ids (ascending) in both ascending arrays."""
+    return a[_in_sorted(a, b)] if len(a) <= len(b) else b[_in_sorted(b, a)]
+
+
 def _common(ids: np.ndarray, hits: Hits) -> np.ndarray:
-    return np.intersect1d(ids, hits.ids, assume_unique=True)
+    return _both(ids, hits.ids)
 
 
 def _has_phrase(node: wq.Query) -> bool:
@@ -264,7 +279,8 @@ def _has_phrase(node: wq.Query) -> bool:
 
 
 def _in_sorted(values: np.ndarray, table: np.ndarray) -> np.ndarray:
-    """A mask of the ``values`` found in the ascending array ``table``."""
+    """A mask of the ``values`` found in the ascending array ``table`` (no sorting: a
+    binary search per value, which beats ``np.isin`` on these already sorted arrays)."""
     if not len(table):
         return np.zeros(len(values), dtype=bool)
     at = np.minimum(np.searchsorted(table, values), len(table) - 1)
@@ -432,7 +448,7 @@ class _Segment:
                 return EMPTY
         terms = [self._term(fieldname, word, 1.0) for word in words]
         postings = sorted((t.ids for t in terms), key=len)
-        candidates = reduce(np.intersect1d, postings if within is None else [within, *postings])
+        candidates = reduce(_both, postings if within is None else [within, *postings])
         if not len(candidates):
             return EMPTY
         # key = candidate index << 32 | position; a phrase starts where word k is at start + k
@@ -482,7 +498,7 @@ class _Segment:
             known = [r.ids for r in results if r is not None]
             if not known:
                 raise Unsupported("no evaluable child in And")
-            candidates = reduce(np.intersect1d, known)
+            candidates = reduce(_both, known)
             results = [
                 r if r is not None else self._verify(sub, candidates, self.context)
                 for sub, r in zip(subs, results, strict=True)
@@ -508,7 +524,7 @@ class _Segment:
         """Not (InverseMatcher): every other page of the segment, each with score 1.0."""
         excluded = self.evaluate(node.query).ids
         everything = np.arange(self.reader.doc_count_all(), dtype=np.int64)
-        ids = np.setdiff1d(everything, excluded, assume_unique=True)
+        ids = everything[~_in_sorted(everything, excluded)]
         return Hits(ids, np.ones(len(ids), dtype=np.float64))
 
     # Fallbacks to Whoosh's matchers
@@ -652,7 +668,7 @@ def _position_keys(
         if high > low:
             deltas, values = _block_ids_values(matcher)
             ids = np.cumsum(np.asarray(deltas, dtype=np.int64))
-            chosen = np.flatnonzero(np.isin(ids, candidates[low:high], assume_unique=True))
+            chosen = np.flatnonzero(_in_sorted(ids, candidates[low:high]))
             picked = [values[j] for j in chosen.tolist()]
             lists.extend(_position_lists(picked, matcher.format))
             owners.append(np.searchsorted(candidates, ids[chosen]))
