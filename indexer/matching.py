@@ -670,6 +670,8 @@ def _position_keys(
             ids = np.cumsum(np.asarray(deltas, dtype=np.int64))
             chosen = np.flatnonzero(_in_sorted(ids, candidates[low:high]))
             picked = [values[j] for j in chosen.tolist()]
+            if picked and isinstance(picked[0], tuple):  # latin_1_encode's (bytes, length)
+                picked = [value for value, _ in picked]
             lists.extend(_position_lists(picked, matcher.format))
             owners.append(np.searchsorted(candidates, ids[chosen]))
         if matcher._lastblock:
@@ -692,7 +694,8 @@ def _block_ids_values(matcher: W3LeafMatcher) -> tuple[tuple, tuple]:
 
     Each value (bytes) is pickled as a call to ``_codecs.encode(text, "latin1")``, whose
     codec lookup costs half the unpickling; the block's one GLOBAL for it is renamed to
-    ``_codecs.latin_1_encode``, which gives ``(bytes, length)`` for the same arguments.
+    ``_codecs.latin_1_encode``, which gives ``(bytes, length)`` for the same arguments (the
+    values are then such pairs).
     """
     data = matcher._postfile.get(matcher._dataoffset, matcher._nextoffset - matcher._dataoffset)
     if matcher._compression:
@@ -705,7 +708,7 @@ def _block_ids_values(matcher: W3LeafMatcher) -> tuple[tuple, tuple]:
         except Exception:
             ids = None
         if isinstance(ids, tuple) and len(ids) == len(values) == matcher._blocklength:
-            return ids, tuple(v[0] if isinstance(v, tuple) else v for v in values)
+            return ids, values  # (bytes, length) pairs: the caller takes the bytes it needs
     ids, _, values = pickle.loads(data)
     return ids, values
 
