@@ -5,9 +5,10 @@ Layout under ``root``: versioned index directories ``v<SCHEMA_VERSION>-<timestam
 one. A rebuild fills a new directory and then replaces ``CURRENT`` with ``os.replace``; every
 ``SearchIndex`` (in any process) notices the new pointer on its next search.
 
-One Whoosh document is one page. A search walks every matching page once, groups the pages by
-``document_id`` and derives the ranked documents, the total and the facet counts from that one
-pass, so they always agree. Page text is not stored in the index: snippets are highlighted from
+One Whoosh document is one page. A search evaluates the query over whole posting blocks
+(:mod:`indexer.matching`) into arrays of matching pages and scores, groups the pages by
+``document_id`` and derives the ranked documents, the total and the facet counts from those
+arrays, so they always agree. Page text is not stored in the index: snippets are highlighted from
 the :class:`~indexer.textcache.TextCache`.
 """
 
@@ -22,7 +23,6 @@ import re
 import shutil
 import threading
 import time
-from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,6 +30,7 @@ from itertools import islice
 from pathlib import Path
 from typing import TypeVar
 
+import numpy as np
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh.analysis import StemFilter
@@ -50,6 +51,7 @@ from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 from whoosh.writing import IndexWriter
 
+from indexer import matching
 from indexer import schema as schema_module
 from indexer.analysis import TermSpans, nfkc
 from indexer.textcache import TextCache, validate_digest
@@ -492,23 +494,48 @@ def _expanded_words(node: wq.MultiTerm, reader: IndexReader, limit: int = 500) -
 
 # Column values, loaded once per searcher generation
 
+_INT_COLUMNS = ("document_id", "file_id", "year", "day")
+_TEXT_COLUMNS = ("language", "meeting", "doc_type", "delegation")
+
 
 @dataclass(frozen=True)
 class _Columns:
-    """Per-page metadata indexed by global docnum, read from the index's columns."""
+    """Per-page metadata indexed by global docnum, read from the index's columns.
 
-    document_id: list[int]
-    file_id: list[int]
-    language: list[str]
-    meeting: list[str]
-    doc_type: list[str]
-    delegation: list[str]
-    year: list[int]
-    day: list[int]
+    Numbers are int64 arrays; text values are codes into a sorted vocabulary per column
+    (``text(name, docnum)`` reads one back), so filters, grouping and facet counts run in numpy.
+    """
+
+    document_id: np.ndarray
+    file_id: np.ndarray
+    year: np.ndarray
+    day: np.ndarray
+    codes: dict[str, np.ndarray]
+    values: dict[str, list[str]]
+
+    def text(self, name: str, docnum: int) -> str:
+        """The value of text column ``name`` for one page."""
+        return self.values[name][self.codes[name][docnum]]
 
 
-_COLUMN_NAMES = tuple(_Columns.__dataclass_fields__)
-_NO_COLUMNS = _Columns(**{name: [] for name in _COLUMN_NAMES})
+def _no_pages() -> np.ndarray:
+    return np.zeros(0, dtype=np.int64)
+
+
+_NO_COLUMNS = _Columns(
+    **{name: _no_pages() for name in _INT_COLUMNS},
+    codes={name: _no_pages() for name in _TEXT_COLUMNS},
+    values={name: [] for name in _TEXT_COLUMNS},
+)
+
+
+@dataclass
+class _SegmentColumns:
+    """The column values of one segment, and its field lengths as queries need them."""
+
+    ints: dict[str, np.ndarray]
+    texts: dict[str, tuple[list[str], np.ndarray]]  # name -> (sorted values, codes)
+    lengths: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 class _ColumnCache:
@@ -516,31 +543,57 @@ class _ColumnCache:
     (deletions are recorded apart), so after a commit only the new segments are read."""
 
     def __init__(self) -> None:
-        self._segments: dict[str, dict[str, list]] = {}
+        self._segments: dict[str, _SegmentColumns] = {}
 
     def load(self, reader: IndexReader) -> _Columns:
         """The columns of every document of ``reader``, in global docnum order."""
         if reader.doc_count_all() == 0:  # no segments, no column readers
             return _NO_COLUMNS
-        current: dict[str, dict[str, list]] = {}
+        current: dict[str, _SegmentColumns] = {}
         for leaf, _ in reader.leaf_readers():
             key = leaf.segment().segment_id()
             current[key] = self._segments.get(key) or _segment_columns(leaf)
         self._segments = current
         parts = list(current.values())
-        return _Columns(**{name: [v for part in parts for v in part[name]] for name in parts[0]})
+        ints = {name: np.concatenate([p.ints[name] for p in parts]) for name in _INT_COLUMNS}
+        codes, values = {}, {}
+        for name in _TEXT_COLUMNS:
+            vocabulary = sorted(set().union(*(p.texts[name][0] for p in parts)))
+            position = {value: n for n, value in enumerate(vocabulary)}
+            recoded = []
+            for part in parts:
+                local, part_codes = part.texts[name]
+                mapping = np.array([position[value] for value in local], dtype=np.int64)
+                recoded.append(mapping[part_codes] if len(local) else part_codes)
+            codes[name], values[name] = np.concatenate(recoded), vocabulary
+        return _Columns(**ints, codes=codes, values=values)
+
+    def lengths(self, leaf: IndexReader, fieldname: str) -> np.ndarray:
+        """A segment's lengths of ``fieldname`` by docnum (read once per segment)."""
+        part = self._segments.get(leaf.segment().segment_id())
+        if part is None:  # not a segment of the loaded generation: read, do not keep
+            return matching.field_lengths(leaf, fieldname)
+        if fieldname not in part.lengths:
+            part.lengths[fieldname] = matching.field_lengths(leaf, fieldname)
+        return part.lengths[fieldname]
 
 
-def _segment_columns(leaf: IndexReader) -> dict[str, list]:
+def _segment_columns(leaf: IndexReader) -> _SegmentColumns:
     """All column values of one segment, one per docnum (deleted documents included)."""
     count = leaf.doc_count_all()
-    columns = {}
-    for name in _COLUMN_NAMES:
+    ints, texts = {}, {}
+    for name in (*_INT_COLUMNS, *_TEXT_COLUMNS):
         values = list(leaf.column_reader(name))
         if len(values) != count:
             raise RuntimeError(f"column {name!r} has {len(values)} values for {count} pages")
-        columns[name] = values
-    return columns
+        if name in _INT_COLUMNS:
+            ints[name] = np.array(values, dtype=np.int64)
+        else:
+            vocabulary = sorted(set(values))
+            position = {value: n for n, value in enumerate(vocabulary)}
+            codes = np.fromiter((position[v] for v in values), dtype=np.int64, count=count)
+            texts[name] = (vocabulary, codes)
+    return _SegmentColumns(ints, texts)
 
 
 @dataclass
@@ -549,27 +602,27 @@ class _Generation:
 
     searcher: Searcher
     columns: _Columns
-    filters: dict[str, frozenset[int]] = field(default_factory=dict)
+    lengths: matching.LengthSource
+    postings: matching.PostingCache
+    filters: dict[str, np.ndarray] = field(default_factory=dict)
     results: dict[tuple[str, str], _Matches] = field(default_factory=dict)
 
     MAX_FILTERS = 64
     MAX_RESULTS = 32
-    #: matching pages held by all cached results together (~100 bytes each: ~20 MB)
+    #: matching pages held by all cached results together (~30 bytes each: ~6 MB)
     MAX_CACHED_PAGES = 200_000
 
-    def matches(self, key: tuple[str, str], compute: Callable[[], Groups]) -> _Matches:
+    def matches(self, key: tuple[str, str], compute: Callable[[], _Matches]) -> _Matches:
         """The grouped matches of a (query, filter) pair, with their total and facet counts.
 
         Kept for this generation only (a commit or a rebuild makes a new one), so paging
-        through results, changing the sort or repeating a popular query costs no new walk
+        through results, changing the sort or repeating a popular query costs no new pass
         over the postings and no new facet count. Least recently used entries go first;
         the cache holds at most MAX_RESULTS entries and MAX_CACHED_PAGES matching pages.
         """
         found = self.results.pop(key, None)
         if found is None:
-            groups = compute()
-            found = _Matches(groups, _facets(groups, self.columns))
-            found.pages = sum(len(pages) for pages in groups.values())
+            found = compute()
             if found.pages > self.MAX_CACHED_PAGES:
                 return found  # too large to keep: computed, not cached
         self.results[key] = found  # re-inserted: most recently used last
@@ -579,15 +632,16 @@ class _Generation:
             self.results.pop(next(iter(self.results)))
         return found
 
-    def allowed(
-        self, filter_query: wq.Query, days: tuple[int, int] | None = None
-    ) -> frozenset[int]:
-        """The docnums matching a filter query and day range (cached by their repr)."""
+    def allowed(self, filter_query: wq.Query, days: tuple[int, int] | None = None) -> np.ndarray:
+        """A mask over docnums: live pages matching a filter query and day range (cached)."""
         key = repr(filter_query)
         if key not in self.filters:
             if len(self.filters) >= self.MAX_FILTERS:
                 self.filters.clear()
-            self.filters[key] = frozenset(self.searcher.docs_for_query(filter_query))
+            mask = np.zeros(self.searcher.doc_count_all(), dtype=bool)
+            hits = matching.evaluate(filter_query, self.searcher, self.lengths, self.postings)
+            mask[hits.ids] = True
+            self.filters[key] = mask
         if days is None:
             return self.filters[key]
         ranged = f"{key} {days}"
@@ -597,85 +651,157 @@ class _Generation:
                 return self.allowed(filter_query, days)
             low, high = days
             day = self.columns.day
-            self.filters[ranged] = frozenset(d for d in self.filters[key] if low <= day[d] <= high)
+            self.filters[ranged] = self.filters[key] & (day >= low) & (day <= high)
         return self.filters[ranged]
 
 
 # Grouping and ranking
 
 
-Groups = dict[int, list[tuple[float, int]]]  # document_id -> [(score, docnum)], best first
-
-
 @dataclass
 class _Matches:
-    """The matching pages of one query and filter, grouped, with facet counts and rankings."""
+    """The matching pages of one query and filter, grouped, with facet counts and rankings.
 
-    groups: Groups
-    facets: dict[str, dict[str, int]]
-    rankings: dict[bool, list[int]] = field(default_factory=dict)
-    pages: int = 0
+    ``docnums``/``scores`` hold the pages grouped by document (ascending document id, pages
+    in docnum order); document ``i`` is ``documents[i]``, its pages are
+    ``starts[i]:starts[i + 1]`` and its best page (highest score, then lowest docnum) is
+    ``best[i]``, scored ``best_scores[i]``. Only the documents shown get their pages sorted.
+    """
 
-    def ranked(self, cols: _Columns, by_date: bool) -> list[int]:
-        """Document ids by relevance or by date (computed once per order)."""
-        if by_date not in self.rankings:
-            self.rankings[by_date] = _rank(self.groups, cols, by_date)
-        return self.rankings[by_date]
+    docnums: np.ndarray
+    scores: np.ndarray
+    starts: np.ndarray
+    documents: np.ndarray
+    best: np.ndarray
+    best_scores: np.ndarray
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    rankings: dict[bool, tuple[int, np.ndarray]] = field(default_factory=dict)
+
+    @property
+    def pages(self) -> int:
+        return len(self.docnums)
+
+    @property
+    def total(self) -> int:
+        return len(self.documents)
+
+    def pages_of(self, i: int) -> list[tuple[float, int]]:
+        """The (score, docnum) pages of document ``i``, best first."""
+        span = slice(self.starts[i], self.starts[i + 1])
+        pages = zip(self.scores[span].tolist(), self.docnums[span].tolist(), strict=True)
+        return sorted(pages, key=lambda page: (-page[0], page[1]))
+
+    def ranked(self, cols: _Columns, by_date: bool, depth: int) -> np.ndarray:
+        """The first ``depth`` document positions by relevance or by date.
+
+        Kept per order and extended when a later page needs more of it.
+        """
+        known = self.rankings.get(by_date)
+        if known is None or known[0] < min(depth, self.total):
+            known = (depth, _rank(self, cols, by_date, depth))
+            self.rankings[by_date] = known
+        return known[1][:depth]
 
 
 def _collect(
-    searcher: Searcher, parsed: wq.Query | None, allowed: frozenset[int], cols: _Columns
-) -> Groups:
-    """Group the allowed matching pages by document, each group sorted best page first."""
-    groups: defaultdict[int, list[tuple[float, int]]] = defaultdict(list)
+    searcher: Searcher, parsed: wq.Query | None, allowed: np.ndarray, generation: _Generation
+) -> _Matches:
+    """Group the allowed matching pages by document, with facet counts."""
     if parsed is None:
-        for docnum in sorted(allowed):
-            groups[cols.document_id[docnum]].append((0.0, docnum))
-        return groups
-    context = searcher.context(needs_current=True)
-    for subsearcher, offset in searcher.leaf_searchers():
-        matcher = parsed.matcher(subsearcher, context).replace()  # prune empty branches
-        while matcher.is_active():
-            docnum = offset + matcher.id()
-            if docnum in allowed:
-                groups[cols.document_id[docnum]].append((matcher.score(), docnum))
-            matcher.next()
-    for pages in groups.values():
-        pages.sort(key=lambda page: (-page[0], page[1]))
-    return groups
+        docnums = np.flatnonzero(allowed)
+        scores = np.zeros(len(docnums), dtype=np.float64)
+    else:
+        hits = matching.evaluate(parsed, searcher, generation.lengths, generation.postings)
+        keep = allowed[hits.ids]
+        docnums, scores = hits.ids[keep], hits.scores[keep]
+    return _group(docnums, scores, generation.columns)
 
 
-def _rank(groups: Groups, cols: _Columns, by_date: bool) -> list[int]:
-    """Order document ids by best page score, or by date (newest first)."""
-
-    def relevance(doc: int) -> tuple:
-        score, docnum = groups[doc][0]
-        return (-score, -cols.day[docnum], -doc)
-
-    def newest(doc: int) -> tuple:
-        return (-cols.day[groups[doc][0][1]], -doc)
-
-    return sorted(groups, key=newest if by_date else relevance)
-
-
-def _facets(groups: Groups, cols: _Columns) -> dict[str, dict[str, int]]:
-    """Count matching documents per meeting, doc_type, language, delegation and year."""
-    counts: dict[str, Counter[str]] = {
-        name: Counter() for name in (*schema_module.FACET_FIELDS, "year")
-    }
-    for pages in groups.values():
-        first = pages[0][1]
-        for name in ("meeting", "doc_type", "delegation"):
-            value = getattr(cols, name)[first]
-            if value:
-                counts[name][value] += 1
-        if cols.year[first]:
-            counts["year"][str(cols.year[first])] += 1
-        counts["language"].update({cols.language[docnum] for _, docnum in pages})
-    return {name: _by_count(counter) for name, counter in counts.items()}
+def _group(docnums: np.ndarray, scores: np.ndarray, cols: _Columns) -> _Matches:
+    """Group pages (ascending docnums) by document and find each document's best page."""
+    documents = cols.document_id[docnums]
+    if len(documents) > 1 and np.any(documents[1:] < documents[:-1]):
+        order = np.argsort(documents, kind="stable")  # pages stay in docnum order
+        docnums, scores, documents = docnums[order], scores[order], documents[order]
+    first = np.ones(len(documents), dtype=bool)
+    first[1:] = documents[1:] != documents[:-1]
+    starts = np.flatnonzero(first)
+    best = starts
+    if len(starts):
+        # the first page of each group holding the group's highest score
+        top = np.maximum.reduceat(scores, starts)
+        at_top = np.flatnonzero(scores == np.repeat(top, np.diff(np.append(starts, len(scores)))))
+        group = np.cumsum(first)[at_top] - 1
+        leads = np.ones(len(at_top), dtype=bool)
+        leads[1:] = group[1:] != group[:-1]
+        best = at_top[leads]
+    bounds = np.append(starts, len(documents))
+    matches = _Matches(docnums, scores, bounds, documents[starts], docnums[best], scores[best])
+    matches.facets = _facets(matches, cols)
+    return matches
 
 
-def _by_count(counter: Counter[str]) -> dict[str, int]:
+def _rank(matches: _Matches, cols: _Columns, by_date: bool, depth: int) -> np.ndarray:
+    """The first ``depth`` documents by best page score, or by date (newest first); ties:
+    newer, then higher document id.
+
+    Only documents that can be among the first ``depth`` are sorted: those whose primary key
+    (score, or day) is at least the ``depth``-th largest.
+    """
+    day = cols.day[matches.best]
+    primary = day if by_date else matches.best_scores
+    chosen = np.arange(matches.total)
+    if depth < matches.total:
+        threshold = np.partition(primary, matches.total - depth)[matches.total - depth]
+        chosen = np.flatnonzero(primary >= threshold)
+    keys = (-matches.documents[chosen], -day[chosen])
+    if not by_date:
+        keys = (*keys, -primary[chosen])
+    return chosen[np.lexsort(keys)][:depth]
+
+
+_FACET_NAMES = (*schema_module.FACET_FIELDS, "year")
+
+
+def _facets(matches: _Matches, cols: _Columns) -> dict[str, dict[str, int]]:
+    """Count matching documents per meeting, doc_type, language, delegation and year.
+
+    Each document counts by its best page, except for languages: every language among its
+    matching pages counts once.
+    """
+    counts: dict[str, dict[str, int]] = {}
+    for name in ("meeting", "doc_type", "delegation"):
+        tally = np.bincount(cols.codes[name][matches.best], minlength=len(cols.values[name]))
+        counts[name] = {v: int(c) for v, c in zip(cols.values[name], tally, strict=True) if c}
+        counts[name].pop("", None)
+    years, tally = np.unique(cols.year[matches.best], return_counts=True)
+    counts["year"] = {str(y): int(c) for y, c in zip(years, tally, strict=True) if y}
+    counts["language"] = _language_counts(matches, cols)
+    return {name: _by_count(counts[name]) for name in _FACET_NAMES}
+
+
+def _language_counts(matches: _Matches, cols: _Columns) -> dict[str, int]:
+    """Documents per language among their matching pages (a bit per language, or pairs)."""
+    languages = cols.values["language"]
+    codes = cols.codes["language"][matches.docnums]
+    if not len(codes):
+        return {}
+    if len(languages) <= 62:
+        present = np.bitwise_or.reduceat(np.left_shift(1, codes), matches.starts[:-1])
+        tally = [int(np.count_nonzero((present >> n) & 1)) for n in range(len(languages))]
+    else:
+        document = np.repeat(np.arange(matches.total), np.diff(matches.starts))
+        pairs = np.unique(document * len(languages) + codes)
+        tally = np.bincount(pairs % len(languages), minlength=len(languages)).tolist()
+    return {value: count for value, count in zip(languages, tally, strict=True) if count}
+
+
+def _no_facets() -> dict[str, dict[str, int]]:
+    """The facets of no matching document."""
+    return {name: {} for name in _FACET_NAMES}
+
+
+def _by_count(counter: dict[str, int]) -> dict[str, int]:
     """A facet's counts, largest first, then by value."""
     return dict(sorted(counter.items(), key=lambda item: (-item[1], item[0])))
 
@@ -701,6 +827,7 @@ class SearchIndex:
         self._gen: _Generation | None = None
         self._term_spans: dict[str, TermSpans] = {}
         self._column_cache = _ColumnCache()
+        self._posting_cache = matching.PostingCache()
 
     # Writes
 
@@ -952,7 +1079,8 @@ class SearchIndex:
             if searcher is None:
                 return set()
             file_ids = self._generation(searcher).columns.file_id
-            return {file_ids[docnum] for docnum in searcher.reader().all_doc_ids()}
+            alive = np.fromiter(searcher.reader().all_doc_ids(), dtype=np.int64)
+            return set(np.unique(file_ids[alive]).tolist())
 
     def search(self, query: SearchQuery) -> SearchResults:
         """Run a query: documents ranked by relevance or date, with total and facets."""
@@ -961,7 +1089,7 @@ class SearchIndex:
         with self._search_lock:
             searcher = self._fresh_searcher()
             if searcher is None or not query.statuses or isinstance(parsed, _NULL_QUERY_TYPE):
-                return SearchResults(0, query.page, query.per_page, [], _facets({}, _NO_COLUMNS))
+                return SearchResults(0, query.page, query.per_page, [], _no_facets())
             if parsed is not None:
                 check_expansions(parsed, searcher.reader())
             generation = self._generation(searcher)
@@ -970,13 +1098,14 @@ class SearchIndex:
             allowed = generation.allowed(filter_query, days)
             matches = generation.matches(
                 (repr(parsed), f"{filter_query!r} {days}"),
-                lambda: _collect(searcher, parsed, allowed, cols),
+                lambda: _collect(searcher, parsed, allowed, generation),
             )
-            ranked = matches.ranked(cols, by_date=parsed is None or query.sort == "date")
+            by_date = parsed is None or query.sort == "date"
             start = (query.page - 1) * query.per_page
-            chosen = ranked[start : start + query.per_page]
-            items = self._document_hits(searcher, parsed, matches.groups, chosen, cols)
-        return SearchResults(len(matches.groups), query.page, query.per_page, items, matches.facets)
+            ranked = matches.ranked(cols, by_date, start + query.per_page)
+            chosen = ranked[start : start + query.per_page].tolist()
+            items = self._document_hits(searcher, parsed, matches, chosen, cols)
+        return SearchResults(matches.total, query.page, query.per_page, items, matches.facets)
 
     def close(self) -> None:
         """Release the searcher (and its files)."""
@@ -1017,7 +1146,10 @@ class SearchIndex:
     def _generation(self, searcher: Searcher) -> _Generation:
         """Columns and filter results for this searcher (rebuilt after each refresh)."""
         if self._gen is None or self._gen.searcher is not searcher:
-            self._gen = _Generation(searcher, self._column_cache.load(searcher.reader()))
+            columns = self._column_cache.load(searcher.reader())
+            self._gen = _Generation(
+                searcher, columns, self._column_cache.lengths, self._posting_cache
+            )
         return self._gen
 
     # Result items
@@ -1026,21 +1158,23 @@ class SearchIndex:
         self,
         searcher: Searcher,
         parsed: wq.Query | None,
-        groups: Groups,
+        matches: _Matches,
         chosen: list[int],
         cols: _Columns,
     ) -> list[DocumentHit]:
-        """Build the items of one results page with their best pages and snippets."""
+        """Build the items of one results page (document positions in ``matches``)."""
         snippets = _SnippetMaker(searcher, parsed, self.text_cache, self._term_spans)
         items = []
-        for doc in chosen:
-            pages = groups[doc]
-            best_file = cols.file_id[pages[0][1]]
+        for position in chosen:
+            pages = matches.pages_of(position)
+            best_score, best = pages[0]
+            best_file = int(cols.file_id[best])
             same_file = [docnum for _, docnum in pages if cols.file_id[docnum] == best_file]
             limit = HITS_PER_DOCUMENT if parsed is not None else 1
             hits = [snippets.page_hit(docnum) for docnum in same_file[:limit]]
-            language = cols.language[pages[0][1]]
-            items.append(DocumentHit(doc, best_file, language, float(pages[0][0]), hits))
+            language = cols.text("language", best)
+            document_id = int(matches.documents[position])
+            items.append(DocumentHit(document_id, best_file, language, best_score, hits))
         return items
 
 
