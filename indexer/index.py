@@ -13,6 +13,7 @@ the :class:`~indexer.textcache.TextCache`.
 
 from __future__ import annotations
 
+import copy
 import datetime
 import functools
 import html
@@ -26,7 +27,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import islice
+from itertools import islice, pairwise
 from pathlib import Path
 from typing import TypeVar
 
@@ -51,7 +52,7 @@ from whoosh.searching import Searcher
 from whoosh.writing import IndexWriter
 
 from indexer import schema as schema_module
-from indexer.analysis import TermSpans, nfkc
+from indexer.analysis import PageTerms, TermSpans, nfkc
 from indexer.textcache import TextCache, validate_digest
 from storage.files import write_atomic
 
@@ -255,6 +256,55 @@ def _cap_slop(parsed: wq.Query) -> None:
     for node in _walk(parsed):
         if isinstance(node, wq.Phrase):
             node.slop = max(1, min(node.slop, MAX_PHRASE_SLOP))
+
+
+def phrase_by_bigrams(parsed: wq.Query | None) -> wq.Query | None:
+    """Rewrite exact phrases on text fields to match through the bigram field (for matching).
+
+    ``"w1 w2 w3"`` on ``text_en`` becomes ``And([Term(bigrams, "text_en|w1 w2"),
+    Term(bigrams, "text_en|w2 w3"), Phrase(...)])``: the bigram postings select the
+    candidate pages and the positional phrase, intersected with them, checks adjacency on
+    those only. The bigram terms have boost 0, so a page scores what the phrase alone gives
+    it. Phrases with slop, of one word or on the neutral field are left as they are; the
+    original query is not modified (highlighting and the result cache key use it).
+    """
+    if parsed is None or not any(isinstance(node, wq.Phrase) for node in _walk(parsed)):
+        return parsed
+    return _rewrite_phrases(parsed)
+
+
+_BIGRAM_TEXT_FIELDS = frozenset(schema_module.all_text_fields())
+
+
+def _rewrite_phrases(node: wq.Query) -> wq.Query:
+    """A copy of ``node`` with its exact text-field phrases matched through bigrams."""
+    if isinstance(node, wq.Phrase):
+        return _bigram_phrase(node)
+    if node.is_leaf():
+        return node
+    if isinstance(node, wq.BinaryQuery):
+        rewritten = copy.copy(node)
+        rewritten.a, rewritten.b = _rewrite_phrases(node.a), _rewrite_phrases(node.b)
+        rewritten.subqueries = (rewritten.a, rewritten.b)
+        return rewritten
+    if isinstance(node, wq.CompoundQuery):  # copied so Or keeps its minmatch and scale
+        rewritten = copy.copy(node)
+        rewritten.subqueries = [_rewrite_phrases(child) for child in node.subqueries]
+        return rewritten
+    return node.apply(_rewrite_phrases)  # Not and wrappers rebuild with their attributes
+
+
+def _bigram_phrase(phrase: wq.Phrase) -> wq.Query:
+    """``And(bigram terms…, phrase)`` for an exact phrase of 2+ words on a text field."""
+    words = phrase.words
+    if phrase.slop != 1 or len(words) < 2 or phrase.fieldname not in _BIGRAM_TEXT_FIELDS:
+        return phrase
+    pairs = dict.fromkeys(
+        schema_module.bigram_term(phrase.fieldname, first, second)
+        for first, second in pairwise(words)
+    )
+    grams = [wq.Term(schema_module.BIGRAM_FIELD, pair, boost=0.0) for pair in pairs]
+    return wq.And([*grams, phrase])
 
 
 def check_expansions(parsed: wq.Query, reader: IndexReader) -> None:
@@ -968,9 +1018,12 @@ class SearchIndex:
             cols = generation.columns
             filter_query, days = _filter_query(query), _day_bounds(query)
             allowed = generation.allowed(filter_query, days)
+            matching = parsed
+            if schema_module.BIGRAM_FIELD in searcher.schema:  # not in an outdated index
+                matching = phrase_by_bigrams(parsed)
             matches = generation.matches(
                 (repr(parsed), f"{filter_query!r} {days}"),
-                lambda: _collect(searcher, parsed, allowed, cols),
+                lambda: _collect(searcher, matching, allowed, cols),
             )
             ranked = matches.ranked(cols, by_date=parsed is None or query.sort == "date")
             start = (query.page - 1) * query.per_page
@@ -1147,15 +1200,30 @@ def _chunks(items: Iterable[_T], size: int) -> Iterator[list[_T]]:
 
 
 def _add_pages(writer: IndexWriter, record: FileRecord, pages: list[str]) -> int:
-    """Add one Whoosh document per page of a file; return the number of pages."""
+    """Add one Whoosh document per page of a file; return the number of pages.
+
+    Each page is analysed once: its terms by position fill the text field (pre-analysed)
+    and their consecutive pairs the bigram field.
+    """
     common = _file_fields(record)
     textfield = schema_module.text_field_for(record.language)
+    analyse = _page_terms(textfield).terms
     for number, text in enumerate(pages, start=1):
         if not isinstance(text, str):
             raise TypeError(f"page {number} of file {record.file_id} is not text")
-        key = f"{record.file_id}:{number}"
-        writer.add_document(key=key, page=number, **{textfield: text}, **common)
+        terms = analyse(text)
+        fields = {
+            textfield: terms,
+            schema_module.BIGRAM_FIELD: schema_module.page_bigrams(textfield, terms),
+        }
+        writer.add_document(key=f"{record.file_id}:{number}", page=number, **fields, **common)
     return len(pages)
+
+
+@functools.cache
+def _page_terms(fieldname: str) -> PageTerms:
+    """The memoising page analyser of a text field, one per process (bounded memo)."""
+    return PageTerms(schema_module.SCHEMA[fieldname].analyzer)
 
 
 def _file_fields(record: FileRecord) -> dict[str, object]:
