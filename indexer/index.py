@@ -13,7 +13,6 @@ the :class:`~indexer.textcache.TextCache`.
 
 from __future__ import annotations
 
-import copy
 import datetime
 import functools
 import html
@@ -27,7 +26,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import islice, pairwise
+from itertools import islice
 from pathlib import Path
 from typing import TypeVar
 
@@ -53,6 +52,7 @@ from whoosh.writing import IndexWriter
 
 from indexer import schema as schema_module
 from indexer.analysis import PageTerms, TermSpans, nfkc
+from indexer.phrases import phrase_by_bigrams
 from indexer.textcache import TextCache, validate_digest
 from storage.files import write_atomic
 
@@ -256,55 +256,6 @@ def _cap_slop(parsed: wq.Query) -> None:
     for node in _walk(parsed):
         if isinstance(node, wq.Phrase):
             node.slop = max(1, min(node.slop, MAX_PHRASE_SLOP))
-
-
-def phrase_by_bigrams(parsed: wq.Query | None) -> wq.Query | None:
-    """Rewrite exact phrases on text fields to match through the bigram field (for matching).
-
-    ``"w1 w2 w3"`` on ``text_en`` becomes ``And([Term(bigrams, "text_en|w1 w2"),
-    Term(bigrams, "text_en|w2 w3"), Phrase(...)])``: the bigram postings select the
-    candidate pages and the positional phrase, intersected with them, checks adjacency on
-    those only. The bigram terms have boost 0, so a page scores what the phrase alone gives
-    it. Phrases with slop, of one word or on the neutral field are left as they are; the
-    original query is not modified (highlighting and the result cache key use it).
-    """
-    if parsed is None or not any(isinstance(node, wq.Phrase) for node in _walk(parsed)):
-        return parsed
-    return _rewrite_phrases(parsed)
-
-
-_BIGRAM_TEXT_FIELDS = frozenset(schema_module.all_text_fields())
-
-
-def _rewrite_phrases(node: wq.Query) -> wq.Query:
-    """A copy of ``node`` with its exact text-field phrases matched through bigrams."""
-    if isinstance(node, wq.Phrase):
-        return _bigram_phrase(node)
-    if node.is_leaf():
-        return node
-    if isinstance(node, wq.BinaryQuery):
-        rewritten = copy.copy(node)
-        rewritten.a, rewritten.b = _rewrite_phrases(node.a), _rewrite_phrases(node.b)
-        rewritten.subqueries = (rewritten.a, rewritten.b)
-        return rewritten
-    if isinstance(node, wq.CompoundQuery):  # copied so Or keeps its minmatch and scale
-        rewritten = copy.copy(node)
-        rewritten.subqueries = [_rewrite_phrases(child) for child in node.subqueries]
-        return rewritten
-    return node.apply(_rewrite_phrases)  # Not and wrappers rebuild with their attributes
-
-
-def _bigram_phrase(phrase: wq.Phrase) -> wq.Query:
-    """``And(bigram terms…, phrase)`` for an exact phrase of 2+ words on a text field."""
-    words = phrase.words
-    if phrase.slop != 1 or len(words) < 2 or phrase.fieldname not in _BIGRAM_TEXT_FIELDS:
-        return phrase
-    pairs = dict.fromkeys(
-        schema_module.bigram_term(phrase.fieldname, first, second)
-        for first, second in pairwise(words)
-    )
-    grams = [wq.Term(schema_module.BIGRAM_FIELD, pair, boost=0.0) for pair in pairs]
-    return wq.And([*grams, phrase])
 
 
 def check_expansions(parsed: wq.Query, reader: IndexReader) -> None:

@@ -82,10 +82,10 @@ class PreAnalysedText(TEXT):
 
 
 class BigramField(FieldType):
-    """Unstored, unscored term pairs with frequencies and no positions, given as a list."""
+    """Unstored term pairs with frequencies (scored with BM25) and no positions, as a list."""
 
     def __init__(self) -> None:
-        super().__init__(Frequency(), analyzer=None, scorable=False, stored=False)
+        super().__init__(Frequency(), analyzer=None, scorable=True, stored=False)
 
     def index(self, value: object, **kwargs: object) -> Iterator[tuple[bytes, int, float, bytes]]:
         """(term bytes, frequency, weight, encoded frequency) for each distinct bigram."""
