@@ -254,14 +254,13 @@ class PageTerms:
             words = [match.group() for match in self.expression.finditer(text)]
         else:
             words = self.expression.findall(text)
-        memo = self._memo
+        memo = self._memo  # a full memo is replaced, not cleared: another thread may read it
         unseen = set(words).difference(memo)
-        if unseen:
-            if len(memo) + len(unseen) > self.MAX_MEMO:
-                memo.clear()
-                unseen = set(words)
-            for word in unseen:
-                memo[word] = self._filter(word)
+        if len(memo) + len(unseen) > self.MAX_MEMO:
+            memo = self._memo = {}
+            unseen = set(words)
+        for word in unseen:
+            memo[word] = self._filter(word)
         return list(map(memo.__getitem__, words))
 
     def _filter(self, word: str) -> str | None:
