@@ -12,8 +12,7 @@ from collections.abc import Iterator
 from itertools import pairwise
 
 from whoosh.fields import DATETIME, ID, NUMERIC, STORED, TEXT, FieldType, Schema
-from whoosh.formats import Frequency
-from whoosh.system import pack_uint
+from whoosh.formats import Format
 
 from indexer.analysis import LANGUAGES, analyzer_for, generic_analyzer
 
@@ -81,19 +80,33 @@ class PreAnalysedText(TEXT):
             yield term.encode("utf-8"), len(poslist), len(poslist) * boost, encode(poslist)
 
 
+class FrequencyAsWeight(Format):
+    """Postings whose weight is the term's frequency on the page, with no value bytes.
+
+    Whoosh keeps every posting's weight in its blocks (all 1.0 costs nothing), so a separate
+    encoded frequency (the ``Frequency`` format) only adds bytes and time. BM25 reads the
+    weight; there is no ``frequency`` value to decode.
+    """
+
+    posting_size = 0
+
+    def encode(self, value: object) -> bytes:
+        return b""
+
+
 class BigramField(FieldType):
-    """Unstored term pairs with frequencies (scored with BM25) and no positions, as a list."""
+    """Unstored term pairs of a page, scored with BM25 over their frequencies; no positions."""
 
     def __init__(self) -> None:
-        super().__init__(Frequency(), analyzer=None, scorable=True, stored=False)
+        super().__init__(FrequencyAsWeight(), analyzer=None, scorable=True, stored=False)
 
     def index(self, value: object, **kwargs: object) -> Iterator[tuple[bytes, int, float, bytes]]:
-        """(term bytes, frequency, weight, encoded frequency) for each distinct bigram."""
+        """(term bytes, frequency, weight = frequency, no value) for each distinct bigram."""
         if not isinstance(value, list):
             raise TypeError(f"the {BIGRAM_FIELD} field takes a list of bigram terms")
         boost = self.format.field_boost
         for term, freq in Counter(value).items():
-            yield term.encode("utf-8"), freq, freq * boost, pack_uint(freq)
+            yield term.encode("utf-8"), freq, freq * boost, b""
 
 
 def _text_field(analyzer: object) -> TEXT:

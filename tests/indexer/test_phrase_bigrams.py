@@ -329,3 +329,24 @@ def test_old_schema_version_needs_rebuild(tmp_path: Path) -> None:
     assert not index.needs_rebuild()
     assert index.search(SearchQuery(q='"human rights"', language="en")).total == 1
     index.close()
+
+
+def test_bigram_weights_are_frequencies_on_the_page(searcher: Searcher) -> None:
+    term = schema.bigram_term("text_en", "unit", "nation")
+    postings = searcher.reader().postings(schema.BIGRAM_FIELD, term.encode("utf-8"))
+    weights = {}
+    while postings.is_active():
+        weights[postings.id()] = postings.weight()
+        postings.next()
+    files = {record.file_id: (record, pages) for record, pages in corpus_files()}
+    expected = {}
+    for docnum in range(searcher.doc_count_all()):
+        stored = searcher.stored_fields(docnum)
+        record, pages = files[stored["file_id"]]
+        if record.language == "en":
+            terms = PageTerms(analyzer_for("en")).terms(pages[stored["page"] - 1])
+            count = schema.page_bigrams("text_en", terms).count(term)
+            if count:
+                expected[docnum] = float(count)
+    assert weights == expected
+    assert max(weights.values()) > 1
