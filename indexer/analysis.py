@@ -225,3 +225,50 @@ class TermSpans:
 def tokens(analyzer: Analyzer, text: str) -> list[str]:
     """Return the token texts ``analyzer`` produces for ``text`` (handy for tests and debugging)."""
     return [token.text for token in analyzer(text)]
+
+
+class PageTerms:
+    """Analyses page text into its indexed terms by position, memoising each word's term.
+
+    ``terms(text)[pos]`` is the term the analyzer gives the token at ``pos`` (None where a
+    filter dropped the token, so later positions keep their numbers): exactly what
+    ``analyzer(text, positions=True, mode="index")`` yields. Every filter here maps one token
+    to one token or drops it, independently of its neighbours, so each distinct word goes
+    through the filter chain once; the per-token work stays in C (findall, ``map``).
+    """
+
+    MAX_MEMO = 200_000
+
+    def __init__(self, analyzer: Analyzer) -> None:
+        self.tokenizer = analyzer[0]
+        if not isinstance(self.tokenizer, NfkcRegexTokenizer) or self.tokenizer.gaps:
+            raise TypeError("PageTerms needs an analyzer starting with an NfkcRegexTokenizer")
+        self.filters = list(analyzer.items[1:])
+        self.expression = self.tokenizer.expression
+        self._memo: dict[str, str | None] = {}
+
+    def terms(self, text: str) -> list[str | None]:
+        """The term at each token position of ``text`` (None: the token was dropped)."""
+        text = nfkc(text)
+        if self.expression.groups:  # findall would return groups, not words
+            words = [match.group() for match in self.expression.finditer(text)]
+        else:
+            words = self.expression.findall(text)
+        memo = self._memo  # a full memo is replaced, not cleared: another thread may read it
+        unseen = set(words).difference(memo)
+        if len(memo) + len(unseen) > self.MAX_MEMO:
+            memo = self._memo = {}
+            unseen = set(words)
+        for word in unseen:
+            memo[word] = self._filter(word)
+        return list(map(memo.__getitem__, words))
+
+    def _filter(self, word: str) -> str | None:
+        """Run one tokenizer match through the filter chain, as the analyzer would."""
+        token = Token(positions=False, chars=False, removestops=True, mode="index")
+        token.text, token.boost, token.stopped = word, 1.0, False
+        stream: Iterator[Token] = iter([token])
+        for item in self.filters:
+            stream = item(stream)
+        found = [t.text for t in stream if not t.stopped]
+        return found[0] if found else None

@@ -53,7 +53,8 @@ from whoosh.writing import IndexWriter
 
 from indexer import matching
 from indexer import schema as schema_module
-from indexer.analysis import TermSpans, nfkc
+from indexer.analysis import PageTerms, TermSpans, nfkc
+from indexer.phrases import phrase_by_bigrams
 from indexer.textcache import TextCache, validate_digest
 from storage.files import write_atomic
 
@@ -1096,9 +1097,12 @@ class SearchIndex:
             cols = generation.columns
             filter_query, days = _filter_query(query), _day_bounds(query)
             allowed = generation.allowed(filter_query, days)
+            matching = parsed
+            if schema_module.BIGRAM_FIELD in searcher.schema:  # not in an outdated index
+                matching = phrase_by_bigrams(parsed)
             matches = generation.matches(
                 (repr(parsed), f"{filter_query!r} {days}"),
-                lambda: _collect(searcher, parsed, allowed, generation),
+                lambda: _collect(searcher, matching, allowed, generation),
             )
             by_date = parsed is None or query.sort == "date"
             start = (query.page - 1) * query.per_page
@@ -1281,15 +1285,30 @@ def _chunks(items: Iterable[_T], size: int) -> Iterator[list[_T]]:
 
 
 def _add_pages(writer: IndexWriter, record: FileRecord, pages: list[str]) -> int:
-    """Add one Whoosh document per page of a file; return the number of pages."""
+    """Add one Whoosh document per page of a file; return the number of pages.
+
+    Each page is analysed once: its terms by position fill the text field (pre-analysed)
+    and their consecutive pairs the bigram field.
+    """
     common = _file_fields(record)
     textfield = schema_module.text_field_for(record.language)
+    analyse = _page_terms(textfield).terms
     for number, text in enumerate(pages, start=1):
         if not isinstance(text, str):
             raise TypeError(f"page {number} of file {record.file_id} is not text")
-        key = f"{record.file_id}:{number}"
-        writer.add_document(key=key, page=number, **{textfield: text}, **common)
+        terms = analyse(text)
+        fields = {
+            textfield: terms,
+            schema_module.BIGRAM_FIELD: schema_module.page_bigrams(textfield, terms),
+        }
+        writer.add_document(key=f"{record.file_id}:{number}", page=number, **fields, **common)
     return len(pages)
+
+
+@functools.cache
+def _page_terms(fieldname: str) -> PageTerms:
+    """The memoising page analyser of a text field, one per process (bounded memo)."""
+    return PageTerms(schema_module.SCHEMA[fieldname].analyzer)
 
 
 def _file_fields(record: FileRecord) -> dict[str, object]:

@@ -49,6 +49,8 @@ from whoosh.scoring import BM25F
 from whoosh.searching import SearchContext, Searcher
 from whoosh.util.numeric import _length_byte_cache
 
+from indexer.phrases import CheckedPhrase
+
 __all__ = [
     "Hits",
     "PostingCache",
@@ -275,7 +277,11 @@ def _common(ids: np.ndarray, hits: Hits) -> np.ndarray:
 
 def _has_phrase(node: wq.Query) -> bool:
     """True if ``node`` or a node under it is a Phrase."""
-    return type(node) is wq.Phrase or any(_has_phrase(child) for child in node.children())
+    return type(node) in _PHRASE_TYPES or any(_has_phrase(child) for child in node.children())
+
+
+#: phrases checked over positions here; a CheckedPhrase (beside its bigram terms) scores 0
+_PHRASE_TYPES = (wq.Phrase, CheckedPhrase)
 
 
 def _in_sorted(values: np.ndarray, table: np.ndarray) -> np.ndarray:
@@ -356,6 +362,9 @@ class _Segment:
             return self._multiterm(node)
         if kind is wq.Phrase:
             return self._phrase(node, within)
+        if kind is CheckedPhrase:
+            found = self._phrase(node, within)
+            return Hits(found.ids, np.zeros(len(found.ids)))
         raise Unsupported(kind.__name__)
 
     # Leaves

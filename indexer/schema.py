@@ -7,11 +7,17 @@ cache. One Whoosh document is one page of one file (a language version of a docu
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from itertools import pairwise
+
 from whoosh.fields import DATETIME, ID, NUMERIC, STORED, TEXT, FieldType, Schema
+from whoosh.formats import Format
 
 from indexer.analysis import LANGUAGES, analyzer_for, generic_analyzer
 
-SCHEMA_VERSION = 1
+#: 2: the bigram field; page text is indexed from pre-analysed terms (same postings).
+SCHEMA_VERSION = 2
 
 #: Analysed page text: one field per UN language plus one for every other language.
 TEXT_FIELDS: dict[str, str] = {lang: f"text_{lang}" for lang in LANGUAGES}
@@ -20,6 +26,8 @@ OTHER_TEXT_FIELD = "text_other"
 NEUTRAL_FIELD = "neutral"
 #: Metadata kept in columns for filters, facets and sorting (always written, never omitted).
 FACET_FIELDS: tuple[str, ...] = ("meeting", "doc_type", "language", "delegation")
+#: Consecutive term pairs of every page, "text_en|united nation" (see :func:`bigram_term`).
+BIGRAM_FIELD = "bigrams"
 #: Fields a user may name in the query box (``meeting:12MSP``); others are read as words.
 USER_QUERY_FIELDS: tuple[str, ...] = FACET_FIELDS
 
@@ -34,9 +42,76 @@ def all_text_fields() -> list[str]:
     return [*TEXT_FIELDS.values(), OTHER_TEXT_FIELD]
 
 
+def bigram_term(fieldname: str, first: str, second: str) -> str:
+    """The bigram field's term for two consecutive terms of a text field."""
+    return f"{fieldname}|{first} {second}"
+
+
+def page_bigrams(fieldname: str, terms: list[str | None]) -> list[str]:
+    """The bigram terms of a page's terms by position (None, a dropped token, pairs with none)."""
+    prefix = f"{fieldname}|"
+    return [
+        f"{prefix}{first} {second}"
+        for first, second in pairwise(terms)
+        if first is not None and second is not None
+    ]
+
+
+class PreAnalysedText(TEXT):
+    """A positional TEXT field that also accepts its terms already analysed.
+
+    A list value is the term at each token position (None where the analyzer dropped the
+    token), as :class:`indexer.analysis.PageTerms` makes it; it gives the same postings as
+    the text through the analyzer, without running the analyzer again. A string value is
+    analysed as usual, and queries and highlighting use the analyzer unchanged.
+    """
+
+    def index(self, value: object, **kwargs: object) -> Iterator[tuple[bytes, int, float, bytes]]:
+        """(term bytes, frequency, weight, encoded positions) for each distinct term."""
+        if not isinstance(value, list):
+            yield from super().index(value, **kwargs)
+            return
+        positions: defaultdict[str, list[int]] = defaultdict(list)
+        for pos, term in enumerate(value):
+            if term is not None:
+                positions[term].append(pos)
+        encode, boost = self.format.encode, self.format.field_boost
+        for term, poslist in positions.items():
+            yield term.encode("utf-8"), len(poslist), len(poslist) * boost, encode(poslist)
+
+
+class FrequencyAsWeight(Format):
+    """Postings whose weight is the term's frequency on the page, with no value bytes.
+
+    Whoosh keeps every posting's weight in its blocks (all 1.0 costs nothing), so a separate
+    encoded frequency (the ``Frequency`` format) only adds bytes and time. BM25 reads the
+    weight; there is no ``frequency`` value to decode.
+    """
+
+    posting_size = 0
+
+    def encode(self, value: object) -> bytes:
+        return b""
+
+
+class BigramField(FieldType):
+    """Unstored term pairs of a page, scored with BM25 over their frequencies; no positions."""
+
+    def __init__(self) -> None:
+        super().__init__(FrequencyAsWeight(), analyzer=None, scorable=True, stored=False)
+
+    def index(self, value: object, **kwargs: object) -> Iterator[tuple[bytes, int, float, bytes]]:
+        """(term bytes, frequency, weight = frequency, no value) for each distinct bigram."""
+        if not isinstance(value, list):
+            raise TypeError(f"the {BIGRAM_FIELD} field takes a list of bigram terms")
+        boost = self.format.field_boost
+        for term, freq in Counter(value).items():
+            yield term.encode("utf-8"), freq, freq * boost, b""
+
+
 def _text_field(analyzer: object) -> TEXT:
     """An unstored, positional text field whose multi-token words are phrase queries."""
-    return TEXT(analyzer=analyzer, stored=False, phrase=True, multitoken_query="phrase")
+    return PreAnalysedText(analyzer=analyzer, stored=False, phrase=True, multitoken_query="phrase")
 
 
 def _fields() -> dict[str, FieldType]:
@@ -53,6 +128,7 @@ def _fields() -> dict[str, FieldType]:
         "date": DATETIME(),  # only when known, for DateRange filters
         NEUTRAL_FIELD: _text_field(generic_analyzer()),
         OTHER_TEXT_FIELD: _text_field(generic_analyzer()),
+        BIGRAM_FIELD: BigramField(),
     }
     for name in FACET_FIELDS:
         fields[name] = ID(stored=name == "language", sortable=True)

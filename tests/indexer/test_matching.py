@@ -30,6 +30,7 @@ from indexer.index import (
     check_expansions,
     parse_user_query,
 )
+from indexer.phrases import CheckedPhrase, phrase_by_bigrams
 from indexer.textcache import TextCache
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "corpus"
@@ -165,6 +166,36 @@ def test_evaluation_equals_the_matcher_walk(index: SearchIndex, text: str, langu
         found = matching.evaluate(parsed, searcher, lengths_of(index), postings)
         assert found.ids.tolist() == expected.ids.tolist()
         assert found.scores.tolist() == pytest.approx(expected.scores.tolist(), rel=1e-12)
+
+
+PHRASES = [
+    '"united nations"',
+    '"the united nations"',
+    '"united nations general assembly"',
+    '"human rights" OR "droits de l\'homme"',
+    '"general assembly" nations',
+    'peace NOT "united nations"',
+    '"nations nations"',
+    '"nations united"',
+]
+
+
+@pytest.mark.parametrize("language", [None, "en"])
+@pytest.mark.parametrize("text", PHRASES)
+def test_bigram_phrases_evaluate_as_the_matcher_walk(
+    index: SearchIndex, text: str, language: str
+) -> None:
+    """search() matches phrases through bigram terms and CheckedPhrase (scoring 0): the
+    block evaluation of that rewritten query equals Whoosh's walk of it."""
+    searcher = index._fresh_searcher()
+    rewritten = phrase_by_bigrams(parse_user_query(text, _search_fields(language)))
+    assert any(isinstance(node, CheckedPhrase) for node in rewritten.all_tokens()) or (
+        "bigrams" in repr(rewritten)
+    )
+    expected = matching.walk(rewritten, searcher)
+    found = matching.evaluate(rewritten, searcher, lengths_of(index), matching.PostingCache())
+    assert found.ids.tolist() == expected.ids.tolist()
+    assert found.scores.tolist() == pytest.approx(expected.scores.tolist(), rel=1e-12)
 
 
 def test_kept_postings_stay_right_after_commits(tmp_path: Path) -> None:
@@ -337,7 +368,7 @@ def reference_search(index: SearchIndex, query: SearchQuery) -> dict:
         for docnum in sorted(allowed):
             groups[cols["document_id"][docnum]].append((0.0, docnum))
     else:
-        walked = matching.walk(parsed, searcher)
+        walked = matching.walk(phrase_by_bigrams(parsed), searcher)  # as search() matches
         for docnum, score in zip(walked.ids.tolist(), walked.scores.tolist(), strict=True):
             if docnum in allowed:
                 groups[cols["document_id"][docnum]].append((score, docnum))
