@@ -1,7 +1,8 @@
 """The worker's pipeline: claim jobs in batches, extract in parallel, index in batched commits.
 
-Extraction runs in an `ExtractionPool` (a fork server that forks one fresh, limited process per
-file, several at once), while this process keeps the pool fed and indexes what has come back.
+Extraction runs in an `ExtractionPool` (a server with a few limited extraction processes, each
+taking file after file under per-file limits), while this process keeps the pool fed and indexes
+what has come back.
 Finished work waits in ``ready`` and goes into the index together: one writer commit for many
 documents, at least every ``INDEX_BATCH_SECONDS``, sooner when the pipeline runs dry. The jobs
 of a batch are marked done in the same database commit as their files' outcomes, and only

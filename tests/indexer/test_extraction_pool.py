@@ -1,9 +1,11 @@
-"""indexer.extract.ExtractionPool: the fork server, one fresh limited process per file."""
+"""indexer.extract.ExtractionPool: the fork server and its reused, limited extraction processes."""
 
 from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -77,7 +79,8 @@ def test_a_hanging_file_fails_alone_and_the_others_finish(tmp_path):
         results = _collect(pool)
         elapsed = time.monotonic() - started
         server = pool._server
-        assert server is not None and _descendants(server.pid) == set()  # no child left
+        assert server is not None
+        assert _all_idle(_descendants(server.pid), 2)  # the slow file's process is gone
     assert results["slow"] == ExtractionResult(FAILED, [], 0, "over the time limit (0.5 s)")
     assert all(results[n].status == "indexed" for n in range(6))
     assert elapsed < 5
@@ -139,6 +142,88 @@ def test_closing_the_pool_stops_every_extraction(tmp_path):
     pool.close()
     assert server.poll() is not None
     assert not any(_alive(pid) for pid in running)
+
+
+def test_one_process_extracts_file_after_file(tmp_path):
+    paths = [_write(tmp_path, f"good{n}.pdf", text_pdf([f"statement {n}"])) for n in range(3)]
+    with ExtractionPool(1) as pool:
+        seen = []
+        for n, path in enumerate(paths):
+            pool.submit(n, path)
+            assert _collect(pool)[n].pages == [f"statement {n}\n"]
+            seen.append(_descendants(pool._server.pid))  # type: ignore[union-attr]
+    assert len(seen[0]) == 1 and seen[0] == seen[1] == seen[2]
+
+
+def test_after_a_timeout_a_crash_or_a_bomb_a_fresh_process_takes_over(tmp_path):
+    good = [_write(tmp_path, f"good{n}.pdf", text_pdf([f"statement {n}"])) for n in range(4)]
+    slow = _write(tmp_path, "slow.pdf", slow_pdf(80_000))  # ~1 s of CPU, within 100 MB
+    gone = _write(tmp_path, "gone.pdf", text_pdf(["deleted before its turn"]))
+    bomb = _write(tmp_path, "bomb.pdf", decompression_bomb_pdf())
+    with ExtractionPool(1, time_limit=0.5, memory_limit=100 * MB) as pool:
+        results, pids = {}, []
+
+        def run(*items: tuple[object, Path]) -> None:
+            for key, path in items:
+                pool.submit(key, path)
+            if len(items) > 1:  # the second file waits behind the slow one: delete it
+                gone.unlink()
+            results.update(_collect(pool))
+            pids.append(_descendants(pool._server.pid))  # type: ignore[union-attr]
+
+        run((0, good[0]))
+        run(("slow", slow), ("gone", gone))  # a timeout, then a crash (the file is missing)
+        run((1, good[1]))
+        run(("bomb", bomb))
+        run((2, good[2]))
+        run((3, good[3]))
+    assert results["slow"] == ExtractionResult(FAILED, [], 0, "over the time limit (0.5 s)")
+    assert results["gone"].status == FAILED
+    assert "crashed" in (results["gone"].reason or "")
+    assert "FileNotFoundError" in (results["gone"].reason or "")
+    assert results["bomb"] == ExtractionResult(FAILED, [], 0, "over the memory limit (100 MB)")
+    for n in range(4):
+        assert results[n].status == "indexed" and results[n].pages == [f"statement {n}\n"]
+    # a failure takes its process with it and the next file gets a fresh one; a good file
+    # leaves its process waiting for the next
+    assert pids[1] == pids[3] == set()
+    assert len(pids[0]) == len(pids[2]) == len(pids[4]) == 1
+    assert pids[0] != pids[2] != pids[4] == pids[5]
+
+
+def test_each_file_gets_its_own_cpu_budget_in_a_reused_process():
+    burn = "t = time.process_time()\nwhile time.process_time() - t < 0.7: pass"
+    code = "\n".join(
+        [
+            "import resource, time",
+            "from indexer._extract_child import _allow_cpu",
+            "resource.setrlimit(resource.RLIMIT_CPU, (1, 30))",
+            burn,
+            "_allow_cpu(1)",  # a second file: 1 s more, though 0.7 s are already used
+            burn,
+            "print(resource.getrlimit(resource.RLIMIT_CPU))",
+        ]
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=30, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "(2, 30)"
+
+
+def _all_idle(pids: set[int], most: int) -> bool:
+    """At most `most` processes, none of them using CPU (waiting for their next file)."""
+    before = {pid: _cpu_ticks(pid) for pid in pids}
+    time.sleep(0.3)
+    return len(pids) <= most and all(_cpu_ticks(pid) == ticks for pid, ticks in before.items())
+
+
+def _cpu_ticks(pid: int) -> int:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return -1
+    return int(fields[11]) + int(fields[12])
 
 
 def _alive(pid: int) -> bool:
