@@ -132,6 +132,10 @@ _TEXT, _DONE, _RETIRING = b"T", b"D", b"R"
 FILES_PER_PROCESS = 200
 GROWTH_LIMIT = 256 << 20
 IDLE_SECONDS = 60.0
+#: extraction processes run this much nicer than the server's parent (the worker, which indexes
+#: what they produce): on a busy machine the index keeps pace instead of being left with a long
+#: tail of work on one core once extraction is done; idle cores still go to extraction
+EXTRACT_NICENESS = 5
 
 
 @dataclass
@@ -366,6 +370,8 @@ def _extractor_main(
         os.dup2(request_fd, 0)
         os.closerange(3, 1 << 16)  # the server's pipes to the parent and to other extractors
         _die_with_parent()
+        with contextlib.suppress(OSError):
+            os.nice(EXTRACT_NICENESS)
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         # the hard CPU limit bounds the whole life of the process (each file gets `cpu`

@@ -4,7 +4,8 @@ Extraction runs in an `ExtractionPool` (a server with a few limited extraction p
 taking file after file under per-file limits), while this process keeps the pool fed and indexes
 what has come back.
 Finished work waits in ``ready`` and goes into the index together: one writer commit for many
-documents, at least every ``INDEX_BATCH_SECONDS``, sooner when the pipeline runs dry. The jobs
+documents, at least every ``INDEX_BATCH_SECONDS``, sooner when ``EARLY_FLUSH_PAGES`` pages wait
+or the pipeline runs dry. The jobs
 of a batch are marked done in the same database commit as their files' outcomes, and only
 after the index commit, so a worker killed at any moment loses nothing: its jobs are still
 ``running`` under its name and are claimed again once it is gone.
@@ -32,6 +33,10 @@ CLAIM_BATCH = 16
 IN_FLIGHT_PER_PROCESS = 32
 #: flush at once when this many pages are waiting, whatever the time
 FLUSH_PAGES = 4000
+#: flush without waiting for the batch time once this many pages are waiting: the index then
+#: keeps pace with extraction (a batch this big costs about what one ten times bigger costs per
+#: page), and the last batch, indexed on one core once extraction is done, stays small
+EARLY_FLUSH_PAGES = 200
 #: threads writing extracted text to the text cache (each write waits on fsync)
 TEXT_WRITE_THREADS = 4
 
@@ -193,7 +198,7 @@ class Pipeline:
             return True  # nothing else is coming soon: do not keep finished work waiting
         assert self.ready_since is not None
         overdue = time.monotonic() - self.ready_since >= self.batch_seconds
-        return overdue or self._pages_ready() >= FLUSH_PAGES
+        return overdue or self._pages_ready() >= EARLY_FLUSH_PAGES
 
     # Flushing: one index commit, then one database commit
 

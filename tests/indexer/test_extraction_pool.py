@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from indexer._extract_child import EXTRACT_NICENESS
 from indexer.extract import (
     FAILED,
     ExtractionPool,
@@ -152,6 +153,9 @@ def test_one_process_extracts_file_after_file(tmp_path):
             pool.submit(n, path)
             assert _collect(pool)[n].pages == [f"statement {n}\n"]
             seen.append(_descendants(pool._server.pid))  # type: ignore[union-attr]
+        # and it runs nicer than the worker, which indexes what it produces
+        niceness = [_niceness(pid) for pid in seen[-1]]
+        assert niceness == [min(19, os.getpriority(os.PRIO_PROCESS, 0) + EXTRACT_NICENESS)]
     assert len(seen[0]) == 1 and seen[0] == seen[1] == seen[2]
 
 
@@ -216,6 +220,10 @@ def _all_idle(pids: set[int], most: int) -> bool:
     before = {pid: _cpu_ticks(pid) for pid in pids}
     time.sleep(0.3)
     return len(pids) <= most and all(_cpu_ticks(pid) == ticks for pid, ticks in before.items())
+
+
+def _niceness(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
 
 
 def _cpu_ticks(pid: int) -> int:
