@@ -225,8 +225,11 @@ class Pipeline:
         entries, failed = {}, []
         writes: list[Future] = []  # text-cache writes wait on fsync: let them overlap the index
         with db.session.no_autoflush:  # no write lock on the database during the index commit
+            # the batch's files and documents in a few queries; held here, the session keeps
+            # them for document_entries below
+            files = {f.id: f for f in indexing.load_files(i.file_id for i in items if i.file_id)}
             for item in items:
-                document_id = self._apply(item, fresh, writes)
+                document_id = self._apply(item, files.get(item.file_id), fresh, writes)
                 if document_id is not None:
                     jobs_of.setdefault(document_id, []).append(item.job_id)
             for document_id, job_ids in jobs_of.items():
@@ -249,12 +252,17 @@ class Pipeline:
         db.session.commit()
         return failed
 
-    def _apply(self, item: _Ready, fresh: dict[str, list[str]], writes: list[Future]) -> int | None:
-        """Record an extraction on its file (its text stored by a background thread, see
-        `writes`); return the document to reindex (None: none)."""
+    def _apply(
+        self,
+        item: _Ready,
+        file: File | None,
+        fresh: dict[str, list[str]],
+        writes: list[Future],
+    ) -> int | None:
+        """Record an extraction on its file (None: deleted meanwhile; its text stored by a
+        background thread, see `writes`); return the document to reindex (None: none)."""
         if item.result is None:
             return item.document_id
-        file = db.session.get(File, item.file_id)
         if file is None:
             return None
         result = item.result
