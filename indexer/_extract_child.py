@@ -12,13 +12,15 @@ server behind `indexer.extract.ExtractionPool`. It imports pypdf and PDFium once
 extraction processes forked from it. Each runs in its own process group under the same memory
 limit as the one-shot child and takes file after file, saving a fork per file; before each file
 it raises its soft CPU limit to what it has used plus CPU_SECONDS, so every file has its own CPU
-budget. The server kills one whose file outlives TIME_LIMIT (wall clock) with its group; a
-process that dies (time, memory, crash) fails only its file and the next file gets a fresh
-process. A process retires after FILES_PER_PROCESS files, once its address space has grown by
-GROWTH_LIMIT, after a MemoryError while rendering, or after IDLE_SECONDS unused. For each file
-the server writes a JSON header line (id, returncode, timed_out, out_len, err) followed by
-out_len bytes of what a one-shot child would have written. On EOF on stdin (the parent has
-gone) it kills its extraction processes and exits.
+budget. The server kills one whose file outlives TIME_LIMIT (wall clock) with its group. A
+process that dies (time, memory, crash) fails only its file, and the next file gets a fresh
+process; a file whose process died on it after extracting others is first tried once more in a
+fresh process, so no state left by an earlier file can fail it. A process retires after
+FILES_PER_PROCESS files, once its address space has grown by GROWTH_LIMIT, after a MemoryError
+while rendering, or after IDLE_SECONDS unused. For each file the server writes a JSON header
+line (id, returncode, timed_out, out_len, err) followed by out_len bytes of what a one-shot
+child would have written. On EOF on stdin (the parent has gone) it kills its extraction
+processes and exits.
 """
 
 from __future__ import annotations
@@ -129,7 +131,7 @@ _FRAME = struct.Struct(">cI")
 _TEXT, _DONE, _RETIRING = b"T", b"D", b"R"
 #: an extraction process retires after this many files, or once its address space has grown by
 #: GROWTH_LIMIT since it started (fragmentation left by a big file), or IDLE_SECONDS unused
-FILES_PER_PROCESS = 200
+FILES_PER_PROCESS = 50
 GROWTH_LIMIT = 256 << 20
 IDLE_SECONDS = 60.0
 #: extraction processes run this much nicer than the server's parent (the worker, which indexes
@@ -153,6 +155,7 @@ class _Extractor:
     text: bytes | None = None
     err: bytearray = field(default_factory=bytearray)
     open_fds: int = 2
+    files_done: int = 0
     retiring: bool = False
 
 
@@ -236,16 +239,14 @@ class _Server:
 
     def _dispatch(self) -> None:
         """Give queued files to idle extraction processes, starting new ones up to the limit
-        (one that is retiring does not count: it is on its way out)."""
+        (one that is retiring does not count: it is on its way out). A file tried again
+        (see `_finish`) goes to a fresh process."""
         while self.queue:
-            idle = self._idle()
-            if idle:
-                extractor = idle[0]
-            elif sum(not e.retiring for e in self.extractors.values()) < self.concurrency:
-                extractor = self._spawn()
-            else:
+            request = self.queue[0]
+            extractor = self._extractor_for(fresh=bool(request.get("again")))
+            if extractor is None:
                 return
-            request = self.queue.popleft()
+            self.queue.popleft()
             try:
                 _write_all(extractor.request_fd, json.dumps(request).encode() + b"\n")
             except OSError:  # it died while idle: replace it, and the file waits for that
@@ -256,6 +257,21 @@ class _Server:
             extractor.request = request
             extractor.deadline = time.monotonic() + self.seconds
             extractor.err.clear()
+
+    def _extractor_for(self, *, fresh: bool) -> _Extractor | None:
+        """An idle process (one that has extracted nothing yet if ``fresh``), a new one if
+        there is room, or None (wait for one to finish)."""
+        idle = self._idle()
+        usable = [e for e in idle if e.files_done == 0] if fresh else idle
+        if usable:
+            return usable[0]
+        if sum(not e.retiring for e in self.extractors.values()) < self.concurrency:
+            return self._spawn()
+        if fresh and idle:  # a used process makes way for a fresh one
+            idle[0].retiring = True
+            _kill_group(idle[0].pid)
+            return self._spawn()
+        return None
 
     def _spawn(self) -> _Extractor:
         request_r, request_w = os.pipe()
@@ -312,6 +328,7 @@ class _Server:
                 continue
             self._reply(extractor.request, 0, (extractor.text or b"") + b"\n" + payload, b"")
             extractor.request, extractor.text, extractor.deadline = None, None, float("inf")
+            extractor.files_done += 1
             extractor.idle_since = time.monotonic()
             extractor.retiring = kind == _RETIRING
 
@@ -339,6 +356,13 @@ class _Server:
         del self.extractors[extractor.pid]
         if extractor.request is None:
             return  # it retired between files
+        # it died on this file after others: in case what broke it was left behind by an
+        # earlier file, the file is tried once more, alone in a fresh process, and the
+        # outcome there (the same failure, for a file really at fault) is its answer
+        died_early = not timed_out and extractor.text is None
+        if died_early and extractor.files_done and not extractor.request.get("again"):
+            self.queue.appendleft({**extractor.request, "again": True})
+            return
         returncode = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
         # the text result stands when only the thumbnail was lost
         out = b"" if timed_out or extractor.text is None else extractor.text + b"\n"
