@@ -154,7 +154,6 @@ class _Extractor:
     frames: bytearray = field(default_factory=bytearray)
     text: bytes | None = None
     err: bytearray = field(default_factory=bytearray)
-    open_fds: int = 2
     files_done: int = 0
     retiring: bool = False
 
@@ -305,8 +304,12 @@ class _Server:
             return
         self.selector.unregister(fd)
         os.close(fd)
-        extractor.open_fds -= 1
-        if extractor.open_fds == 0:
+        # forget the number: a process started before the other pipe ends may be given it
+        if fd == extractor.out_fd:
+            extractor.out_fd = -1
+        else:
+            extractor.err_fd = -1
+        if extractor.out_fd < 0 and extractor.err_fd < 0:
             self._finish(extractor, timed_out=False)
 
     def _take_frames(self, extractor: _Extractor) -> None:
@@ -347,11 +350,11 @@ class _Server:
         if timed_out:
             _kill_group(extractor.pid)
         for fd in (extractor.out_fd, extractor.err_fd):
-            if fd in self.selector.get_map():
+            if fd >= 0:  # still open (only when killed here)
                 self.selector.unregister(fd)
                 os.close(fd)
-        with contextlib.suppress(OSError):
-            os.close(extractor.request_fd)
+        extractor.out_fd = extractor.err_fd = -1
+        os.close(extractor.request_fd)
         _, status = os.waitpid(extractor.pid, 0)
         del self.extractors[extractor.pid]
         if extractor.request is None:
