@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import selectors
 import signal
 import subprocess
 import sys
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from indexer._extract_child import EXTRACT_NICENESS
+from indexer._extract_child import EXTRACT_NICENESS, _Extractor, _Server
 from indexer.extract import (
     FAILED,
     ExtractionPool,
@@ -241,3 +242,32 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+def test_reaping_a_process_leaves_the_pipes_of_a_newer_one_alone():
+    """The two pipes of a finished process reach EOF one after the other; a process started
+    in between may get the first one's number, and reaping the old must not close it."""
+    server = _Server(2, 1 << 30, 10, 10.0)
+    old_pid = os.fork()
+    if old_pid == 0:  # stands for an extraction process that has just retired
+        os._exit(0)
+    request_r, request_w = os.pipe()
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    old = _Extractor(old_pid, request_w, out_r, err_r, retiring=True)
+    server.extractors[old_pid] = old
+    for fd in (out_r, err_r):
+        server.selector.register(fd, selectors.EVENT_READ, old)
+    os.close(out_w)
+    server._read_extractor(out_r, old)  # EOF on its output: the number is free
+    new_r, new_w = os.pipe()  # a newer process's pipe, as _spawn would make it
+    assert new_r == out_r
+    server.selector.register(new_r, selectors.EVENT_READ, "newer")
+    os.close(err_w)
+    server._read_extractor(err_r, old)  # EOF on its stderr: reaped
+    assert old_pid not in server.extractors
+    assert server.selector.get_key(new_r).data == "newer"
+    os.write(new_w, b"still open")
+    assert os.read(new_r, 100) == b"still open"
+    for fd in (request_r, new_r, new_w):
+        os.close(fd)
