@@ -6,14 +6,21 @@ nothing. Then, unless the extraction failed, it renders a thumbnail of the first
 (`indexer.thumbnails`) and appends it in base64; a crash or timeout while rendering (a
 SIGALRM ends it after `RENDER_SECONDS`) leaves the text result standing.
 
-`python -m indexer._extract_child --serve CONCURRENCY` is the fork server behind
-`indexer.extract.ExtractionPool`: it has pypdf imported once, reads requests (one JSON line
-each: id, path, memory, cpu, time) on stdin and forks a fresh grandchild per file, in its own
-process group, which sets the same limits as the one-shot child before touching the file. At
-most CONCURRENCY grandchildren run at once; one that outlives its wall-clock limit is killed
-with its group. For each file the server writes a JSON header line (id, returncode, timed_out,
-out_len, err) followed by out_len bytes of the grandchild's stdout. On EOF on stdin (the parent
-has gone) it kills its grandchildren and exits.
+`python -m indexer._extract_child --serve CONCURRENCY AS_BYTES CPU_SECONDS TIME_LIMIT` is the
+server behind `indexer.extract.ExtractionPool`. It imports pypdf and PDFium once, reads requests
+(one JSON line each: id, path) on stdin and hands each file to one of at most CONCURRENCY
+extraction processes forked from it. Each runs in its own process group under the same memory
+limit as the one-shot child and takes file after file, saving a fork per file; before each file
+it raises its soft CPU limit to what it has used plus CPU_SECONDS, so every file has its own CPU
+budget. The server kills one whose file outlives TIME_LIMIT (wall clock) with its group. A
+process that dies (time, memory, crash) fails only its file, and the next file gets a fresh
+process; a file whose process died on it after extracting others is first tried once more in a
+fresh process, so no state left by an earlier file can fail it. A process retires after
+FILES_PER_PROCESS files, once its address space has grown by GROWTH_LIMIT, after a MemoryError
+while rendering, or after IDLE_SECONDS unused. For each file the server writes a JSON header
+line (id, returncode, timed_out, out_len, err) followed by out_len bytes of what a one-shot
+child would have written. On EOF on stdin (the parent has gone) it kills its extraction
+processes and exits.
 """
 
 from __future__ import annotations
@@ -23,10 +30,12 @@ import contextlib
 import gc
 import json
 import logging
+import math
 import os
 import resource
 import selectors
 import signal
+import struct
 import sys
 import time
 from collections import deque
@@ -40,12 +49,15 @@ _MAX_OPEN_FILES = 64
 RENDER_SECONDS = 10.0
 
 
-def apply_limits(memory_limit: int, cpu_seconds: int) -> None:
-    """Limit this process's address space, CPU time and open files, and disable core dumps."""
+def apply_limits(memory_limit: int, cpu_seconds: int, lifetime_cpu: int | None = None) -> None:
+    """Limit this process's address space, CPU time and open files, and disable core dumps.
+
+    The soft CPU limit sends SIGXCPU, which the parent reports as a time limit; the hard one
+    (SIGKILL), ``cpu_seconds + 1`` or ``lifetime_cpu`` for a process that will raise its soft
+    limit file after file, is only the last resort."""
     _set_limit(resource.RLIMIT_AS, memory_limit)
-    # The soft CPU limit sends SIGXCPU, which the parent reports as a time limit; the hard
-    # one (SIGKILL) is only the last resort.
-    _set_limit(resource.RLIMIT_CPU, cpu_seconds, cpu_seconds + 1)
+    hard = cpu_seconds + 1 if lifetime_cpu is None else lifetime_cpu
+    _set_limit(resource.RLIMIT_CPU, cpu_seconds, hard)
     _set_limit(resource.RLIMIT_NOFILE, _MAX_OPEN_FILES)
     _set_limit(resource.RLIMIT_CORE, 0)
 
@@ -63,7 +75,7 @@ def main(argv: list[str]) -> int:
     """Run one extraction under limits and print its result as JSON (or serve, see above)."""
     logging.getLogger("pypdf").setLevel(logging.ERROR)  # strict=False warns on every repair
     if argv[:1] == ["--serve"]:
-        return _Server(int(argv[1])).run()
+        return _Server(int(argv[1]), int(argv[2]), int(argv[3]), float(argv[4])).run()
     path, memory_limit, cpu_seconds = argv[0], int(argv[1]), int(argv[2])
     deadline = time.monotonic() + cpu_seconds - 2  # the parent's wall-clock limit, roughly
     apply_limits(memory_limit, cpu_seconds)
@@ -77,53 +89,86 @@ def main(argv: list[str]) -> int:
 def extract_and_write(path: str, fd: int, deadline: float) -> None:
     """Extract ``path``, write the result as a JSON line on ``fd``, then (unless it failed)
     the first page's thumbnail in base64, if it renders before ``deadline``."""
-    result = extract_pages_unsandboxed(path)
-    data = asdict(result)
-    del data["thumbnail"]
-    _write_all(fd, json.dumps(data).encode() + b"\n")
-    seconds = min(RENDER_SECONDS, deadline - time.monotonic() - 0.5)
-    if result.status == FAILED or seconds <= 0:
-        return
-    signal.signal(signal.SIGALRM, signal.SIG_DFL)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        png = render_first_page(path)
-    except MemoryError:
-        png = None
-    signal.setitimer(signal.ITIMER_REAL, 0)
+    text = _text_result(path)
+    _write_all(fd, text + b"\n")
+    png, _ = _thumbnail(path, json.loads(text)["status"], deadline)
     if png is not None:
         _write_all(fd, base64.b64encode(png))
 
 
-# --- the fork server ------------------------------------------------------------------------
+def _text_result(path: str) -> bytes:
+    """The extraction of ``path`` as JSON (no thumbnail)."""
+    data = asdict(extract_pages_unsandboxed(path))
+    del data["thumbnail"]
+    return json.dumps(data).encode()
+
+
+def _thumbnail(path: str, status: str, deadline: float) -> tuple[bytes | None, bool]:
+    """The first page's PNG (None when the extraction failed, there is no time left before
+    ``deadline``, or PDFium cannot render it) and whether rendering left the process sound
+    (False after a MemoryError). Over RENDER_SECONDS, a SIGALRM ends the process."""
+    seconds = min(RENDER_SECONDS, deadline - time.monotonic() - 0.5)
+    if status == FAILED or seconds <= 0:
+        return None, True
+    signal.signal(signal.SIGALRM, signal.SIG_DFL)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        return render_first_page(path), True
+    except MemoryError:
+        return None, False
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+# --- the server and its reusable extraction processes ---------------------------------------
 
 _READ_CHUNK = 1 << 16
 _ERR_TAIL = 2000
+#: how an extraction process frames what it writes: a kind byte and a length, then the payload
+_FRAME = struct.Struct(">cI")
+#: the JSON text result; the end of a file (payload: the base64 thumbnail, maybe empty), after
+#: which the process takes the next file; the same, after which it exits (see `_retire_after`)
+_TEXT, _DONE, _RETIRING = b"T", b"D", b"R"
+#: an extraction process retires after this many files, or once its address space has grown by
+#: GROWTH_LIMIT since it started (fragmentation left by a big file), or IDLE_SECONDS unused
+FILES_PER_PROCESS = 50
+GROWTH_LIMIT = 256 << 20
+IDLE_SECONDS = 60.0
+#: extraction processes run this much nicer than the server's parent (the worker, which indexes
+#: what they produce): on a busy machine the index keeps pace instead of being left with a long
+#: tail of work on one core once extraction is done; idle cores still go to extraction
+EXTRACT_NICENESS = 5
 
 
 @dataclass
-class _Child:
-    """One forked extraction and what it has written so far."""
+class _Extractor:
+    """One extraction process of the server, and the file it is working on (if any)."""
 
-    request: dict
     pid: int
-    deadline: float
+    request_fd: int
     out_fd: int
     err_fd: int
-    out: bytearray = field(default_factory=bytearray)
+    request: dict | None = None
+    deadline: float = float("inf")
+    idle_since: float = field(default_factory=time.monotonic)
+    frames: bytearray = field(default_factory=bytearray)
+    text: bytes | None = None
     err: bytearray = field(default_factory=bytearray)
-    open_fds: int = 2
-    timed_out: bool = False
+    files_done: int = 0
+    retiring: bool = False
 
 
 class _Server:
-    """Forks one limited grandchild per requested file (see the module docstring)."""
+    """Hands requested files to at most ``concurrency`` limited extraction processes, each
+    forked from this warmed-up process and reused for file after file (see the module
+    docstring); kills and replaces one whose file runs over its time limit."""
 
-    def __init__(self, concurrency: int) -> None:
+    def __init__(self, concurrency: int, memory: int, cpu: int, seconds: float) -> None:
         self.concurrency = max(1, concurrency)
+        self.memory, self.cpu, self.seconds = memory, cpu, seconds
         self.selector = selectors.DefaultSelector()
         self.queue: deque[dict] = deque()
-        self.children: dict[int, _Child] = {}
+        self.extractors: dict[int, _Extractor] = {}
         self.requests = b""
         self.stdin_open = True
         self.reply_fd = sys.stdout.fileno()
@@ -138,21 +183,21 @@ class _Server:
         self.selector.register(sys.stdin.fileno(), selectors.EVENT_READ, None)
         try:
             while self.stdin_open:  # EOF: the parent is gone, nobody wants the results
-                self._start_queued()
+                self._dispatch()
                 self._want_to_write(bool(self.replies))
                 for key, _ in self.selector.select(self._timeout()):
                     if key.data is not None:
-                        self._read_child(key.fd, key.data)
+                        self._read_extractor(key.fd, key.data)
                     elif key.fd == self.reply_fd:
                         self._write_replies()
                     else:
                         self._read_requests()
                 self._enforce_deadlines()
         finally:
-            for child in list(self.children.values()):
-                _kill_group(child.pid)
-            for child in list(self.children.values()):
-                os.waitpid(child.pid, 0)
+            for extractor in list(self.extractors.values()):
+                _kill_group(extractor.pid)
+            for extractor in list(self.extractors.values()):
+                os.waitpid(extractor.pid, 0)
         return 0
 
     def _want_to_write(self, wanted: bool) -> None:
@@ -171,9 +216,9 @@ class _Server:
         del self.replies[:written]
 
     def _timeout(self) -> float | None:
-        if not self.children:
-            return None
-        return max(0.0, min(c.deadline for c in self.children.values()) - time.monotonic())
+        moments = [e.deadline for e in self.extractors.values() if e.request is not None]
+        moments += [e.idle_since + IDLE_SECONDS for e in self._idle()]
+        return max(0.0, min(moments) - time.monotonic()) if moments else None
 
     def _read_requests(self) -> None:
         try:
@@ -188,91 +233,197 @@ class _Server:
         *lines, self.requests = self.requests.split(b"\n")
         self.queue.extend(json.loads(line) for line in lines if line.strip())
 
-    def _start_queued(self) -> None:
-        while self.queue and len(self.children) < self.concurrency:
-            request = self.queue.popleft()
-            child = self._fork(request)
-            self.children[child.pid] = child
-            for fd in (child.out_fd, child.err_fd):
-                os.set_blocking(fd, False)
-                self.selector.register(fd, selectors.EVENT_READ, child)
+    def _idle(self) -> list[_Extractor]:
+        return [e for e in self.extractors.values() if e.request is None and not e.retiring]
 
-    def _fork(self, request: dict) -> _Child:
+    def _dispatch(self) -> None:
+        """Give queued files to idle extraction processes, starting new ones up to the limit
+        (one that is retiring does not count: it is on its way out). A file tried again
+        (see `_finish`) goes to a fresh process."""
+        while self.queue:
+            request = self.queue[0]
+            extractor = self._extractor_for(fresh=bool(request.get("again")))
+            if extractor is None:
+                return
+            self.queue.popleft()
+            try:
+                _write_all(extractor.request_fd, json.dumps(request).encode() + b"\n")
+            except OSError:  # it died while idle: replace it, and the file waits for that
+                self.queue.appendleft(request)
+                extractor.retiring = True
+                _kill_group(extractor.pid)
+                continue
+            extractor.request = request
+            extractor.deadline = time.monotonic() + self.seconds
+            extractor.err.clear()
+
+    def _extractor_for(self, *, fresh: bool) -> _Extractor | None:
+        """An idle process (one that has extracted nothing yet if ``fresh``), a new one if
+        there is room, or None (wait for one to finish)."""
+        idle = self._idle()
+        usable = [e for e in idle if e.files_done == 0] if fresh else idle
+        if usable:
+            return usable[0]
+        if sum(not e.retiring for e in self.extractors.values()) < self.concurrency:
+            return self._spawn()
+        if fresh and idle:  # a used process makes way for a fresh one
+            idle[0].retiring = True
+            _kill_group(idle[0].pid)
+            return self._spawn()
+        return None
+
+    def _spawn(self) -> _Extractor:
+        request_r, request_w = os.pipe()
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
         sys.stdout.flush()
         sys.stderr.flush()
         pid = os.fork()
-        if pid == 0:  # the grandchild: never returns
-            _grandchild(request, out_w, err_w)
-        os.close(out_w)
-        os.close(err_w)
-        deadline = time.monotonic() + float(request["time"])
-        return _Child(request, pid, deadline, out_r, err_r)
+        if pid == 0:  # the extraction process: never returns
+            _extractor_main(request_r, out_w, err_w, self.memory, self.cpu, self.seconds)
+        for fd in (request_r, out_w, err_w):
+            os.close(fd)
+        extractor = _Extractor(pid, request_w, out_r, err_r)
+        self.extractors[pid] = extractor
+        for fd in (out_r, err_r):
+            os.set_blocking(fd, False)
+            self.selector.register(fd, selectors.EVENT_READ, extractor)
+        return extractor
 
-    def _read_child(self, fd: int, child: _Child) -> None:
+    def _read_extractor(self, fd: int, extractor: _Extractor) -> None:
         try:
             data = os.read(fd, _READ_CHUNK)
         except BlockingIOError:
             return
         if data:
-            if fd == child.out_fd:
-                child.out += data
-                if len(child.out) > int(child.request["memory"]):  # not a plausible result
-                    _kill_group(child.pid)
+            if fd == extractor.out_fd:
+                extractor.frames += data
+                self._take_frames(extractor)
             else:
-                child.err = (child.err + data)[-_ERR_TAIL:]
+                extractor.err = (extractor.err + data)[-_ERR_TAIL:]
             return
         self.selector.unregister(fd)
         os.close(fd)
-        child.open_fds -= 1
-        if child.open_fds == 0:
-            self._finish(child)
+        # forget the number: a process started before the other pipe ends may be given it
+        if fd == extractor.out_fd:
+            extractor.out_fd = -1
+        else:
+            extractor.err_fd = -1
+        if extractor.out_fd < 0 and extractor.err_fd < 0:
+            self._finish(extractor, timed_out=False)
+
+    def _take_frames(self, extractor: _Extractor) -> None:
+        """Act on the complete frames the extractor has written."""
+        frames = extractor.frames
+        while len(frames) >= _FRAME.size:
+            kind, size = _FRAME.unpack_from(frames)
+            if size > self.memory or kind not in (_TEXT, _DONE, _RETIRING) or not extractor.request:
+                _kill_group(extractor.pid)  # not a plausible result: it is ended as a crash
+                frames.clear()
+                return
+            end = _FRAME.size + size
+            if len(frames) < end:
+                return
+            payload = bytes(frames[_FRAME.size : end])
+            del frames[:end]
+            if kind == _TEXT:
+                extractor.text = payload
+                continue
+            self._reply(extractor.request, 0, (extractor.text or b"") + b"\n" + payload, b"")
+            extractor.request, extractor.text, extractor.deadline = None, None, float("inf")
+            extractor.files_done += 1
+            extractor.idle_since = time.monotonic()
+            extractor.retiring = kind == _RETIRING
 
     def _enforce_deadlines(self) -> None:
         now = time.monotonic()
-        for child in list(self.children.values()):
-            if child.deadline <= now and not child.timed_out:
-                child.timed_out = True
-                _kill_group(child.pid)
-                for fd in (child.out_fd, child.err_fd):
-                    if fd in self.selector.get_map():
-                        self.selector.unregister(fd)
-                        os.close(fd)
-                self._finish(child)
+        for extractor in list(self.extractors.values()):
+            if extractor.request is not None and extractor.deadline <= now:
+                self._finish(extractor, timed_out=True)
+            elif extractor.request is None and extractor.idle_since + IDLE_SECONDS <= now:
+                extractor.retiring = True  # unused for a while: give its memory back
+                _kill_group(extractor.pid)
 
-    def _finish(self, child: _Child) -> None:
-        _, status = os.waitpid(child.pid, 0)
-        del self.children[child.pid]
+    def _finish(self, extractor: _Extractor, *, timed_out: bool) -> None:
+        """The extractor has ended (or is killed now, over its time limit): reap it, and
+        answer for the file it held."""
+        if timed_out:
+            _kill_group(extractor.pid)
+        for fd in (extractor.out_fd, extractor.err_fd):
+            if fd >= 0:  # still open (only when killed here)
+                self.selector.unregister(fd)
+                os.close(fd)
+        extractor.out_fd = extractor.err_fd = -1
+        os.close(extractor.request_fd)
+        _, status = os.waitpid(extractor.pid, 0)
+        del self.extractors[extractor.pid]
+        if extractor.request is None:
+            return  # it retired between files
+        # it died on this file after others: in case what broke it was left behind by an
+        # earlier file, the file is tried once more, alone in a fresh process, and the
+        # outcome there (the same failure, for a file really at fault) is its answer
+        died_early = not timed_out and extractor.text is None
+        if died_early and extractor.files_done and not extractor.request.get("again"):
+            self.queue.appendleft({**extractor.request, "again": True})
+            return
         returncode = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+        # the text result stands when only the thumbnail was lost
+        out = b"" if timed_out or extractor.text is None else extractor.text + b"\n"
+        self._reply(extractor.request, returncode, out, bytes(extractor.err), timed_out=timed_out)
+
+    def _reply(
+        self, request: dict, returncode: int, out: bytes, err: bytes, *, timed_out: bool = False
+    ) -> None:
         header = {
-            "id": child.request["id"],
+            "id": request["id"],
             "returncode": returncode,
-            "timed_out": child.timed_out,
-            "out_len": 0 if child.timed_out else len(child.out),
-            "err": child.err.decode("utf-8", "replace"),
+            "timed_out": timed_out,
+            "out_len": len(out),
+            "err": err.decode("utf-8", "replace"),
         }
-        self.replies += json.dumps(header).encode() + b"\n"
-        if not child.timed_out:
-            self.replies += child.out
+        self.replies += json.dumps(header).encode() + b"\n" + out
 
 
-def _grandchild(request: dict, out_fd: int, err_fd: int) -> None:
-    """In the forked process: own group, limits, extract, write JSON, exit."""
+def _extractor_main(
+    request_fd: int, out_fd: int, err_fd: int, memory: int, cpu: int, seconds: float
+) -> None:
+    """In the forked extraction process: own group, limits, then one file after another
+    until told to stop (EOF), retiring, or dying; never returns into the server loop."""
     code = 1
     try:
         os.setpgid(0, 0)
         os.dup2(out_fd, 1)
         os.dup2(err_fd, 2)
-        devnull = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(devnull, 0)
-        os.closerange(3, 1 << 16)  # the server's pipes to the parent and to other children
+        os.dup2(request_fd, 0)
+        os.closerange(3, 1 << 16)  # the server's pipes to the parent and to other extractors
         _die_with_parent()
+        with contextlib.suppress(OSError):
+            os.nice(EXTRACT_NICENESS)
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        apply_limits(int(request["memory"]), int(request["cpu"]))
-        started = time.monotonic()  # about when the server started the clock on this file
-        extract_and_write(request["path"], 1, started + float(request["time"]))
+        # the hard CPU limit bounds the whole life of the process (each file gets `cpu`
+        # seconds of soft limit in turn, see `_allow_cpu`)
+        apply_limits(memory, cpu, lifetime_cpu=(FILES_PER_PROCESS + 1) * (cpu + 1))
+        start_size = _address_space()
+        for number in range(1, FILES_PER_PROCESS + 1):
+            line = _read_line(0)
+            if not line:
+                break  # the server closed our pipe
+            path = json.loads(line)["path"]
+            _allow_cpu(cpu)
+            started = time.monotonic()  # about when the server started the clock on this file
+            text = _text_result(path)
+            _write_frame(1, _TEXT, text)
+            png, clean = _thumbnail(path, json.loads(text)["status"], started + seconds)
+            gc.collect()  # the file's objects go now, not in some later file's time
+            retire = (
+                not clean
+                or number == FILES_PER_PROCESS
+                or _address_space() - start_size > GROWTH_LIMIT
+            )
+            _write_frame(1, _RETIRING if retire else _DONE, base64.b64encode(png or b""))
+            if retire:
+                break
         code = 0
     except MemoryError:
         code = EXIT_MEMORY
@@ -281,6 +432,39 @@ def _grandchild(request: dict, out_fd: int, err_fd: int) -> None:
             os.write(2, f"{type(exc).__name__}: {exc}\n".encode("utf-8", "replace"))
     finally:
         os._exit(code)
+
+
+def _read_line(fd: int) -> bytes:
+    """One request line from the server's pipe (b"" at EOF); the server sends the next
+    request only after this file's answer, so nothing past the line is ever in the pipe."""
+    line = b""
+    while not line.endswith(b"\n"):
+        chunk = os.read(fd, _READ_CHUNK)
+        if not chunk:
+            return b""
+        line += chunk
+    return line
+
+
+def _allow_cpu(seconds: int) -> None:
+    """Set the soft CPU limit to what this process has used so far plus ``seconds``: the
+    next file gets its own CPU budget, as a fresh process would."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    soft = math.ceil(usage.ru_utime + usage.ru_stime) + seconds
+    _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    if hard != resource.RLIM_INFINITY:
+        soft = min(soft, hard)
+    resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
+
+
+def _address_space() -> int:
+    """This process's virtual memory size in bytes (what RLIMIT_AS limits)."""
+    with open("/proc/self/statm", "rb") as statm:
+        return int(statm.read().split()[0]) * resource.getpagesize()
+
+
+def _write_frame(fd: int, kind: bytes, payload: bytes) -> None:
+    _write_all(fd, _FRAME.pack(kind, len(payload)) + payload)
 
 
 #: a one-page PDF with a line of Helvetica text, extracted once by the server before it forks

@@ -3,9 +3,10 @@
 `extract_pages` runs `extract_pages_unsandboxed` in a fresh Python process (`python -m
 indexer._extract_child`) with an address-space limit, a CPU limit as a backstop, and a
 wall-clock limit enforced here by killing the child's whole process group. `ExtractionPool`,
-which the worker uses, gives the same isolation per file without paying an interpreter start
-and the pypdf import for each: a fork server (`_extract_child --serve`) forks one fresh,
-limited grandchild per file, runs a few at once, and kills the ones over their time limit.
+which the worker uses, gives the same limits per file without paying an interpreter start,
+the pypdf import or a fork for each: a server (`_extract_child --serve`) forks a few limited
+extraction processes that take file after file, kills one whose file runs over its time limit,
+and replaces any that dies, so a bad file fails alone.
 Everything wrong *inside* a file becomes a `failed` (or `needs_ocr`) result with a readable
 reason; only a file that cannot be opened at all (missing, a directory, no permission)
 raises `OSError`, because that is a storage fault for the caller to retry or repair, not a
@@ -319,7 +320,7 @@ def _signal_name(number: int) -> str:
         return f"signal {number}"
 
 
-# --- many files: a fork server with one fresh grandchild per file ---------------------------
+# --- many files: a server with a few reused, limited extraction processes -----------------
 
 
 class ExtractionServerError(RuntimeError):
@@ -327,7 +328,8 @@ class ExtractionServerError(RuntimeError):
 
 
 class ExtractionPool:
-    """Extract many PDFs, up to ``concurrency`` at once, each in its own limited process.
+    """Extract many PDFs, up to ``concurrency`` at once, in limited processes reused from file
+    to file (each file under its own time and CPU limit).
 
     ``submit(key, path)`` queues a file (raising `OSError` at once when it cannot be opened);
     ``results(timeout)`` returns the ``(key, ExtractionResult)`` pairs finished so far, waiting
@@ -360,13 +362,7 @@ class ExtractionPool:
             pass  # a missing or unreadable file is the caller's fault, not the document's
         server = self._ensure_server()
         self._next_id += 1
-        request = {
-            "id": self._next_id,
-            "path": path,
-            "memory": self.memory_limit,
-            "cpu": _cpu_seconds(self.time_limit),
-            "time": self.time_limit,
-        }
+        request = {"id": self._next_id, "path": path}
         assert server.stdin is not None
         try:
             server.stdin.write(json.dumps(request).encode() + b"\n")
@@ -397,14 +393,14 @@ class ExtractionPool:
         return self._parse()
 
     def close(self) -> None:
-        """Stop the server and its grandchildren; forget unfinished files."""
+        """Stop the server and its extraction processes; forget unfinished files."""
         server, self._server = self._server, None
         self._pending.clear()
         self._buffer = b""
         if server is None:
             return
         with contextlib.suppress(OSError):
-            server.stdin.close()  # type: ignore[union-attr]  # EOF: it kills its grandchildren
+            server.stdin.close()  # type: ignore[union-attr]  # EOF: it kills its extraction processes
         try:
             server.wait(timeout=2)
         except subprocess.TimeoutExpired:
@@ -424,7 +420,15 @@ class ExtractionPool:
         if self._server is None or self._server.poll() is not None:
             self.close()
             self._server = _python_child(  # its own errors go to our stderr (a log)
-                ["--serve", str(self.concurrency)], stdin=subprocess.PIPE, stderr=None
+                [
+                    "--serve",
+                    str(self.concurrency),
+                    str(self.memory_limit),
+                    str(_cpu_seconds(self.time_limit)),
+                    repr(float(self.time_limit)),
+                ],
+                stdin=subprocess.PIPE,
+                stderr=None,
             )
         return self._server
 

@@ -58,7 +58,7 @@ def encode_png(width: int, height: int, stride: int, rgb: bytes) -> bytes:
     return (
         PNG_SIGNATURE
         + _chunk(b"IHDR", header)
-        + _chunk(b"IDAT", zlib.compress(raw, 6))  # 9: 3x the time for 7% less
+        + _chunk(b"IDAT", zlib.compress(raw, 2))  # 6: 3x the time for 15% less; 9: more still
         + _chunk(b"IEND", b"")
     )
 

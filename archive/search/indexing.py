@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from archive.documents.models import Document, File
 from archive.extensions import db
@@ -96,6 +97,26 @@ def record_extraction(file: File, result: ExtractionResult, *, store_text: bool 
     file.page_count = result.page_count or None
     file.text_status = result.status
     file.text_reason = result.reason
+
+
+def load_files(file_ids: Iterable[int]) -> list[File]:
+    """These files with their documents, each document's files, meeting and delegation, in a
+    few queries instead of several per file. The session finds them there as long as the
+    caller holds on to the returned list (it keeps unchanged objects only weakly)."""
+    ids = sorted(set(file_ids))
+    if not ids:
+        return []
+    document = selectinload(File.document)
+    query = (
+        select(File)
+        .where(File.id.in_(ids))
+        .options(
+            document.selectinload(Document.files),
+            document.selectinload(Document.meeting),
+            document.selectinload(Document.delegation),
+        )
+    )
+    return list(db.session.scalars(query))
 
 
 def document_entries(

@@ -9,7 +9,16 @@ from typing import Any
 
 import pytest
 
-from indexer.extract import FAILED, INDEXED, NEEDS_OCR, ExtractionResult, extract_pages
+from indexer.extract import (
+    FAILED,
+    INDEXED,
+    NEEDS_OCR,
+    ExtractionPool,
+    ExtractionResult,
+    extract_pages,
+    extract_pages_unsandboxed,
+)
+from indexer.thumbnails import render_first_page
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "pdfs"
 TIME_LIMIT = 60.0
@@ -68,3 +77,25 @@ def test_corpus_pdf_ends_in_expected_state(row: dict[str, str]) -> None:
         assert result.reason is not None and result.reason.startswith("encrypted")
     if result.status == INDEXED:
         assert any(text.strip() for text in result.pages)
+
+
+def test_the_corpus_through_reused_processes_gives_fresh_results() -> None:
+    """Two pool processes take the whole corpus file after file (hostile files included):
+    every result, thumbnail included, equals that of a fresh in-process extraction, so no
+    file's outcome depends on the files its process handled before."""
+    manifest = CORPUS / "manifest.csv"
+    if not manifest.is_file():
+        pytest.skip(f"PDF corpus not found at {CORPUS}")
+    with manifest.open(newline="", encoding="utf-8") as file:
+        paths = [CORPUS / row["file"] for row in csv.DictReader(file)]
+    with ExtractionPool(2, time_limit=TIME_LIMIT) as pool:
+        for path in paths:
+            pool.submit(path, path)
+        results = {}
+        while pool.busy:
+            results.update(pool.results(1.0))
+    for path in paths:
+        fresh = extract_pages_unsandboxed(path)
+        assert results[path] == fresh, path.name
+        if fresh.status != FAILED:
+            assert results[path].thumbnail == render_first_page(path), path.name

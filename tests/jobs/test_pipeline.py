@@ -7,6 +7,7 @@ from whoosh import index as whoosh_index
 
 from archive.documents.models import Document, File
 from archive.extensions import db
+from archive.jobs import pipeline
 from archive.jobs.models import Job
 from archive.search import indexing
 from archive.stores import search_index
@@ -68,6 +69,26 @@ def test_a_hanging_pdf_fails_alone_and_the_rest_of_the_batch_is_indexed(
     assert slow == ("failed", "over the time limit (1 s)", None)
     assert _jobs(app) == [("done", 1)] * 3  # a bad file is an outcome, not a job failure
     assert _search_total(client, "stockpiles") == 2
+
+
+def test_enough_waiting_pages_are_indexed_without_waiting_for_the_batch_time(
+    app, client, make_meeting, upload, run_jobs, monkeypatch
+):
+    app.config["INDEX_BATCH_SECONDS"] = 60.0
+    app.config["EXTRACT_TIME_LIMIT"] = 1.5
+    monkeypatch.setattr(pipeline, "EARLY_FLUSH_PAGES", 2)
+    make_meeting("12MSP")
+    upload(data=slow_pdf(), filename="slow.pdf")  # keeps the pipeline from running dry
+    for n in range(4):
+        upload([f"Statement {n} on quinquennial clearance."])
+    before = _generation(app)
+
+    assert run_jobs() == 5
+
+    # the good files went into the index while the slow one was still being extracted
+    assert _generation(app) >= before + 3
+    assert _search_total(client, "quinquennial") == 4
+    assert _files(app)[0] == ("failed", "over the time limit (1.5 s)", None)
 
 
 def test_a_document_deleted_before_its_extraction_stays_out_of_the_index(
