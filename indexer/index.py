@@ -53,7 +53,7 @@ from whoosh.writing import IndexWriter
 
 from indexer import matching
 from indexer import schema as schema_module
-from indexer.analysis import PageTerms, TermSpans, nfkc
+from indexer.analysis import TermSpans, nfkc
 from indexer.phrases import phrase_by_bigrams
 from indexer.textcache import TextCache, validate_digest
 from storage.files import write_atomic
@@ -1287,28 +1287,18 @@ def _chunks(items: Iterable[_T], size: int) -> Iterator[list[_T]]:
 def _add_pages(writer: IndexWriter, record: FileRecord, pages: list[str]) -> int:
     """Add one Whoosh document per page of a file; return the number of pages.
 
-    Each page is analysed once: its terms by position fill the text field (pre-analysed)
-    and their consecutive pairs the bigram field.
+    Each page is analysed once (:class:`~indexer.schema.PageText`): its terms by position
+    fill the text field (pre-analysed) and their consecutive pairs the bigram field.
     """
     common = _file_fields(record)
     textfield = schema_module.text_field_for(record.language)
-    analyse = _page_terms(textfield).terms
     for number, text in enumerate(pages, start=1):
         if not isinstance(text, str):
             raise TypeError(f"page {number} of file {record.file_id} is not text")
-        terms = analyse(text)
-        fields = {
-            textfield: terms,
-            schema_module.BIGRAM_FIELD: schema_module.page_bigrams(textfield, terms),
-        }
+        page = schema_module.PageText(textfield, text)
+        fields = {textfield: page, schema_module.BIGRAM_FIELD: page}
         writer.add_document(key=f"{record.file_id}:{number}", page=number, **fields, **common)
     return len(pages)
-
-
-@functools.cache
-def _page_terms(fieldname: str) -> PageTerms:
-    """The memoising page analyser of a text field, one per process (bounded memo)."""
-    return PageTerms(schema_module.SCHEMA[fieldname].analyzer)
 
 
 def _file_fields(record: FileRecord) -> dict[str, object]:

@@ -7,6 +7,7 @@ cache. One Whoosh document is one page of one file (a language version of a docu
 
 from __future__ import annotations
 
+import functools
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from itertools import pairwise
@@ -14,7 +15,7 @@ from itertools import pairwise
 from whoosh.fields import DATETIME, ID, NUMERIC, STORED, TEXT, FieldType, Schema
 from whoosh.formats import Format
 
-from indexer.analysis import LANGUAGES, analyzer_for, generic_analyzer
+from indexer.analysis import LANGUAGES, PageTerms, analyzer_for, generic_analyzer
 
 #: 2: the bigram field; page text is indexed from pre-analysed terms (same postings).
 SCHEMA_VERSION = 2
@@ -57,6 +58,46 @@ def page_bigrams(fieldname: str, terms: list[str | None]) -> list[str]:
     ]
 
 
+class PageText:
+    """One page's text, given to both its text field and the bigram field: analysed once.
+
+    The first of the two fields to index it analyses it (:func:`page_terms`) and the other
+    reuses the terms. It pickles as its field name and text only, so with Whoosh's
+    multi-process writer (a rebuild with procs > 1) the writer processes analyse the pages
+    in parallel instead of the process that feeds them.
+    """
+
+    __slots__ = ("fieldname", "text", "_terms")
+
+    def __init__(self, fieldname: str, text: str) -> None:
+        self.fieldname = fieldname
+        self.text = text
+        self._terms: list[str | None] | None = None
+
+    def terms(self) -> list[str | None]:
+        """The term at each token position (None where the analyzer dropped the token)."""
+        if self._terms is None:
+            self._terms = page_terms(self.fieldname).terms(self.text)
+        return self._terms
+
+    def bigrams(self) -> list[str]:
+        """The page's bigram terms."""
+        return page_bigrams(self.fieldname, self.terms())
+
+    def __getstate__(self) -> tuple[str, str]:
+        return self.fieldname, self.text
+
+    def __setstate__(self, state: tuple[str, str]) -> None:
+        self.fieldname, self.text = state
+        self._terms = None
+
+
+@functools.cache
+def page_terms(fieldname: str) -> PageTerms:
+    """The memoising page analyser of a text field, one per process (bounded memo)."""
+    return PageTerms(SCHEMA[fieldname].analyzer)
+
+
 class PreAnalysedText(TEXT):
     """A positional TEXT field that also accepts its terms already analysed.
 
@@ -68,6 +109,8 @@ class PreAnalysedText(TEXT):
 
     def index(self, value: object, **kwargs: object) -> Iterator[tuple[bytes, int, float, bytes]]:
         """(term bytes, frequency, weight, encoded positions) for each distinct term."""
+        if isinstance(value, PageText):
+            value = value.terms()
         if not isinstance(value, list):
             yield from super().index(value, **kwargs)
             return
@@ -102,6 +145,8 @@ class BigramField(FieldType):
 
     def index(self, value: object, **kwargs: object) -> Iterator[tuple[bytes, int, float, bytes]]:
         """(term bytes, frequency, weight = frequency, no value) for each distinct bigram."""
+        if isinstance(value, PageText):
+            value = value.bigrams()
         if not isinstance(value, list):
             raise TypeError(f"the {BIGRAM_FIELD} field takes a list of bigram terms")
         boost = self.format.field_boost

@@ -7,6 +7,7 @@ through the generic field) and with real General Debate speeches from the shared
 from __future__ import annotations
 
 import hashlib
+import pickle
 import random
 import re
 from collections.abc import Iterator
@@ -350,3 +351,40 @@ def test_bigram_weights_are_frequencies_on_the_page(searcher: Searcher) -> None:
                 expected[docnum] = float(count)
     assert weights == expected
     assert max(weights.values()) > 1
+
+
+def _terms_and_frequencies(index: SearchIndex) -> dict[tuple[str, bytes], tuple[int, float]]:
+    """Every (field, term) of the live index with its document frequency and total weight."""
+    reader = index._fresh_searcher().reader()  # the searcher's own: closed with the index
+    return {
+        (field, text): (reader.doc_frequency(field, text), reader.frequency(field, text))
+        for field, text in reader.all_terms()
+        if field in (schema.BIGRAM_FIELD, *schema.all_text_fields())
+    }
+
+
+def test_page_text_pickles_as_its_text_and_is_analysed_where_indexed() -> None:
+    """Whoosh's writer processes get the text, not the parent's analysis."""
+    page = schema.PageText("text_en", "The United Nations met.")
+    assert page.bigrams() == ["text_en|the unit", "text_en|unit nation", "text_en|nation met"]
+    copy = pickle.loads(pickle.dumps(page, 2))
+    assert copy._terms is None and (copy.fieldname, copy.text) == ("text_en", page.text)
+    assert copy.terms() == page.terms()
+
+
+def test_a_multi_process_rebuild_indexes_what_one_process_does(tmp_path: Path) -> None:
+    """rebuild(procs=2) analyses in Whoosh's writer processes: same terms, frequencies and
+    weights in every text field and the bigram field, same phrase results."""
+    files = corpus_files()
+    single = SearchIndex(tmp_path / "one", TextCache(tmp_path / "text"))
+    single.rebuild(files, procs=1)
+    multi = SearchIndex(tmp_path / "two", TextCache(tmp_path / "text"))
+    multi.rebuild(files, procs=2)
+    expected = _terms_and_frequencies(single)
+    assert len([key for key in expected if key[0] == schema.BIGRAM_FIELD]) > 1000
+    assert _terms_and_frequencies(multi) == expected
+    for text in ('"human rights"', '"united nations general assembly"', "联合国"):
+        query = SearchQuery(q=text)
+        assert multi.search(query).total == single.search(query).total > 0
+    single.close()
+    multi.close()

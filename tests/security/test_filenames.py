@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import multipart
+from tests.conftest import multipart, stored_blobs
 
 HOSTILE_NAMES = [
     "../../x.pdf",
@@ -81,7 +81,7 @@ def test_api_uploads_with_hostile_names(
         document = response.get_json()
         [file] = document["files"]
         assert _safe_display_name(file["original_filename"]), file["original_filename"]
-        blobs = [p.name for p in (data_dir / "blobs").rglob("*") if p.is_file()]
+        blobs = [p.name for p in stored_blobs(data_dir)]
         assert len(blobs) == i + 1 and any(file["sha256"] in b for b in blobs), blobs
         download = client.get(f"/documents/{document['id']}/download", buffered=True)
         assert download.status_code == 200
