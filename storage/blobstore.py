@@ -21,7 +21,6 @@ import hashlib
 import io
 import os
 import re
-import socket
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -30,17 +29,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from storage.files import fsync_dir, process_alive
+from storage.files import abandoned, fsync_dir, writer_prefix
 
 _DIGEST_RE = re.compile(r"[0-9a-f]{64}")
 _SHARD_RE = re.compile(r"[0-9a-f]{2}")
 _TEMP_SUFFIX = ".tmp"
-#: temp file names start with "host~pid~" so that abandoned ones can be told apart
-_PREFIX_SEP = "~"
-
-
-def _writer_prefix() -> str:
-    return f"{socket.gethostname()}{_PREFIX_SEP}{os.getpid()}{_PREFIX_SEP}"
 
 
 _BLOB_MODE = 0o644
@@ -105,7 +98,7 @@ class BlobStore:
         of counting on the deleted blob.
         """
         fd, tmp_name = tempfile.mkstemp(
-            prefix=_writer_prefix(), suffix=_TEMP_SUFFIX, dir=self.tmp_dir
+            prefix=writer_prefix(), suffix=_TEMP_SUFFIX, dir=self.tmp_dir
         )
         tmp_path: Path | None = Path(tmp_name)
         try:
@@ -186,13 +179,10 @@ class BlobStore:
 
         Safe at any time, even while other processes upload: their writers are alive.
         """
-        host = socket.gethostname()
         removed = 0
         with os.scandir(self.tmp_dir) as entries:
             for entry in entries:
-                writer_host, _, rest = entry.name.partition(_PREFIX_SEP)
-                pid, _, _ = rest.partition(_PREFIX_SEP)
-                if writer_host == host and pid.isdigit() and not process_alive(int(pid)):
+                if abandoned(entry.name):
                     try:
                         os.unlink(entry.path)
                         removed += 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import tempfile
 from pathlib import Path
 
@@ -44,3 +45,28 @@ def process_alive(pid: int) -> bool:
     except PermissionError:  # it exists, under another user
         return True
     return True
+
+
+#: temp file names start with "host~pid~" so that abandoned ones can be told apart
+WRITER_SEP = "~"
+
+
+def writer_prefix() -> str:
+    """The start of a temp file's name: the host and process that write it."""
+    return f"{socket.gethostname()}{WRITER_SEP}{os.getpid()}{WRITER_SEP}"
+
+
+def temp_writer(name: str) -> tuple[int | None, str]:
+    """The pid of the process of this host that writes temp file ``name`` (None: another
+    host's, or not a name from :func:`writer_prefix`) and the rest of the name."""
+    host, _, rest = name.partition(WRITER_SEP)
+    pid, _, tail = rest.partition(WRITER_SEP)
+    if host != socket.gethostname() or not pid.isdigit():
+        return None, tail
+    return int(pid), tail
+
+
+def abandoned(name: str) -> bool:
+    """Whether temp file ``name`` was being written by a process of this host that is gone."""
+    pid, _ = temp_writer(name)
+    return pid is not None and not process_alive(pid)

@@ -18,21 +18,15 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import tempfile
 import time
 from pathlib import Path
 
-from storage.files import fsync_dir, process_alive
+from storage.files import abandoned, fsync_dir, process_alive, temp_writer, writer_prefix
 
 _KEY_RE = re.compile(r"[0-9a-f]{64}")
 _SLOT_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
-_SEP = "~"
 _SUFFIX = ".zip"
-
-
-def _writer_prefix() -> str:
-    return f"{socket.gethostname()}{_SEP}{os.getpid()}{_SEP}"
 
 
 class ZipCache:
@@ -70,13 +64,10 @@ class ZipCache:
 
     def being_written(self, slot: str, key: str) -> bool:
         """Whether a live process of this host is writing this archive now."""
-        host = socket.gethostname()
         wanted = f"{slot}.{key}."
         for name in self._temp_names():
-            writer_host, _, rest = name.partition(_SEP)
-            pid, _, tail = rest.partition(_SEP)
-            mine = writer_host == host and pid.isdigit() and tail.startswith(wanted)
-            if mine and process_alive(int(pid)):
+            pid, tail = temp_writer(name)
+            if pid is not None and tail.startswith(wanted) and process_alive(pid):
                 return True
         return False
 
@@ -128,12 +119,9 @@ class ZipCache:
 
     def cleanup_abandoned(self) -> int:
         """Remove temp files whose writing process, on this host, no longer runs."""
-        host = socket.gethostname()
         removed = 0
         for name in self._temp_names():
-            writer_host, _, rest = name.partition(_SEP)
-            pid, _, _ = rest.partition(_SEP)
-            if writer_host == host and pid.isdigit() and not process_alive(int(pid)):
+            if abandoned(name):
                 removed += _unlink(self.tmp_dir / name)
         return removed
 
@@ -151,7 +139,7 @@ class CacheWriter:
         self.cache, self.target, self.slot, self.size = cache, target, slot, size
         cache.tmp_dir.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(
-            prefix=f"{_writer_prefix()}{target.name.removesuffix(_SUFFIX)}.",
+            prefix=f"{writer_prefix()}{target.name.removesuffix(_SUFFIX)}.",
             suffix=".tmp",
             dir=cache.tmp_dir,
         )
