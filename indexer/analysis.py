@@ -172,56 +172,6 @@ def analyzer_for(language: str) -> Analyzer:
     return builders.get(language, generic_analyzer)()
 
 
-class TermSpans:
-    """Re-tokenizes text for highlighting, memoising each word's indexed term.
-
-    Equivalent to running ``analyzer`` with positions and character offsets, because every
-    filter here maps one token to one token (or drops it); but a word seen before costs one
-    dictionary lookup instead of a pass through the filter chain and the stemmer.
-    """
-
-    MAX_MEMO = 200_000
-
-    def __init__(self, analyzer: Analyzer) -> None:
-        self.analyzer = analyzer
-        self.expression = analyzer[0].expression
-        self._memo: dict[str, str | None] = {}
-
-    def term(self, word: str) -> str | None:
-        """The indexed term for one word as the tokenizer matched it (None if dropped)."""
-        if word not in self._memo:
-            if len(self._memo) >= self.MAX_MEMO:
-                self._memo.clear()
-            found = [t.text for t in self.analyzer(word, tokenize=False)]
-            self._memo[word] = found[0] if found else None
-        return self._memo[word]
-
-    def spans(self, text: str, wanted: Set[str]) -> Iterator[tuple[int, str, int, int]]:
-        """Yield (position, term, startchar, endchar) of the tokens of ``text`` in ``wanted``.
-
-        ``text`` must already be NFKC-normalised so that the offsets refer to it.
-        """
-        if self.expression.groups:  # findall would return groups, not words
-            for pos, match in enumerate(self.expression.finditer(text)):
-                term = self.term(match.group())
-                if term in wanted:
-                    yield pos, term, match.start(), match.end()
-            return
-        # Look each distinct word up once, then find the positions of the wanted ones; the
-        # per-token work stays in C (findall, set operations) except one membership test.
-        memo = self._memo
-        words = self.expression.findall(text)
-        found = {w: memo[w] if w in memo else self.term(w) for w in set(words)}
-        surface = {word for word, term in found.items() if term in wanted}
-        if not surface:
-            return
-        positions = [pos for pos, word in enumerate(words) if word in surface]
-        matches = list(self.expression.finditer(text))
-        for pos in positions:
-            match = matches[pos]
-            yield pos, found[words[pos]], match.start(), match.end()
-
-
 def tokens(analyzer: Analyzer, text: str) -> list[str]:
     """Return the token texts ``analyzer`` produces for ``text`` (handy for tests and debugging)."""
     return [token.text for token in analyzer(text)]
@@ -235,6 +185,7 @@ class PageTerms:
     ``analyzer(text, positions=True, mode="index")`` yields. Every filter here maps one token
     to one token or drops it, independently of its neighbours, so each distinct word goes
     through the filter chain once; the per-token work stays in C (findall, ``map``).
+    The same memo serves :meth:`spans`, which re-tokenizes shown pages for highlighting.
     """
 
     MAX_MEMO = 200_000
@@ -262,6 +213,39 @@ class PageTerms:
         for word in unseen:
             memo[word] = self._filter(word)
         return list(map(memo.__getitem__, words))
+
+    def term(self, word: str) -> str | None:
+        """The indexed term for one word as the tokenizer matched it (None if dropped)."""
+        memo = self._memo
+        if word not in memo:
+            if len(memo) >= self.MAX_MEMO:
+                memo = self._memo = {}
+            memo[word] = self._filter(word)
+        return memo[word]
+
+    def spans(self, text: str, wanted: Set[str]) -> Iterator[tuple[int, str, int, int]]:
+        """Yield (position, term, startchar, endchar) of the tokens of ``text`` in ``wanted``,
+        for highlighting. ``text`` must already be NFKC-normalised so that the offsets refer
+        to it.
+        """
+        if self.expression.groups:  # findall would return groups, not words
+            for pos, match in enumerate(self.expression.finditer(text)):
+                term = self.term(match.group())
+                if term in wanted:
+                    yield pos, term, match.start(), match.end()
+            return
+        # Look each distinct word up once, then find the positions of the wanted ones; the
+        # per-token work stays in C (findall, set operations) except one membership test.
+        words = self.expression.findall(text)
+        found = {word: self.term(word) for word in set(words)}
+        surface = {word for word, term in found.items() if term in wanted}
+        if not surface:
+            return
+        positions = [pos for pos, word in enumerate(words) if word in surface]
+        matches = list(self.expression.finditer(text))
+        for pos in positions:
+            match = matches[pos]
+            yield pos, found[words[pos]], match.start(), match.end()
 
     def _filter(self, word: str) -> str | None:
         """Run one tokenizer match through the filter chain, as the analyzer would."""

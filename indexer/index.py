@@ -53,7 +53,7 @@ from whoosh.writing import IndexWriter
 
 from indexer import matching
 from indexer import schema as schema_module
-from indexer.analysis import TermSpans, nfkc
+from indexer.analysis import PageTerms, nfkc
 from indexer.phrases import phrase_by_bigrams
 from indexer.textcache import TextCache, validate_digest
 from storage.files import write_atomic
@@ -382,7 +382,7 @@ class _Span:
 
 
 def make_snippet(
-    text: str, spans: TermSpans, terms: frozenset[str], phrases: list[list[str]]
+    text: str, spans: PageTerms, terms: frozenset[str], phrases: list[list[str]]
 ) -> str:
     """Return an escaped excerpt of ``text`` with the matched words in ``<mark>``.
 
@@ -428,7 +428,7 @@ def _lead(text: str) -> str:
 
 
 def _matched_spans(
-    text: str, spans: TermSpans, terms: frozenset[str], phrases: list[list[str]]
+    text: str, spans: PageTerms, terms: frozenset[str], phrases: list[list[str]]
 ) -> list[_Span]:
     """The tokens of ``text`` equal to a query term or inside an occurrence of a phrase."""
     wanted = terms.union(*phrases)
@@ -826,7 +826,6 @@ class SearchIndex:
         self._searcher: Searcher | None = None
         self._searcher_dir: str | None = None
         self._gen: _Generation | None = None
-        self._term_spans: dict[str, TermSpans] = {}
         self._column_cache = _ColumnCache()
         self._posting_cache = matching.PostingCache()
 
@@ -1145,7 +1144,6 @@ class SearchIndex:
         self._searcher = None
         self._searcher_dir = None
         self._gen = None
-        self._term_spans = {}
 
     def _generation(self, searcher: Searcher) -> _Generation:
         """Columns and filter results for this searcher (rebuilt after each refresh)."""
@@ -1167,7 +1165,7 @@ class SearchIndex:
         cols: _Columns,
     ) -> list[DocumentHit]:
         """Build the items of one results page (document positions in ``matches``)."""
-        snippets = _SnippetMaker(searcher, parsed, self.text_cache, self._term_spans)
+        snippets = _SnippetMaker(searcher, parsed, self.text_cache)
         items = []
         for position in chosen:
             pages = matches.pages_of(position)
@@ -1190,12 +1188,10 @@ class _SnippetMaker:
         searcher: Searcher,
         parsed: wq.Query | None,
         cache: TextCache,
-        spans: dict[str, TermSpans],
     ) -> None:
         self.searcher = searcher
         self.parsed = parsed
         self.cache = cache
-        self.spans = spans
         self._pages: dict[str, list[str]] = {}
         self._terms: dict[str, tuple[frozenset[str], list[list[str]]]] = {}
 
@@ -1207,13 +1203,9 @@ class _SnippetMaker:
         text = pages[number - 1] if 0 < number <= len(pages) else ""
         fieldname = schema_module.text_field_for(stored["language"])
         terms, phrases = self._terms_for(fieldname)
-        return PageHit(number, make_snippet(text, self._spans(fieldname), terms, phrases))
-
-    def _spans(self, fieldname: str) -> TermSpans:
-        """The (memoising) re-tokenizer of a field, shared by the searches of one index."""
-        if fieldname not in self.spans:
-            self.spans[fieldname] = TermSpans(self.searcher.schema[fieldname].analyzer)
-        return self.spans[fieldname]
+        # the field's memoising analyser, shared with indexing in this process
+        spans = schema_module.page_terms(fieldname)
+        return PageHit(number, make_snippet(text, spans, terms, phrases))
 
     def _page_texts(self, sha256: str) -> list[str]:
         if sha256 not in self._pages:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from indexer.analysis import (
-    TermSpans,
+    PageTerms,
     analyzer_for,
     fold_latin,
     fold_yo,
@@ -110,7 +110,7 @@ def test_fold_latin_leaves_other_scripts_alone() -> None:
 def test_term_spans_match_the_analyzer() -> None:
     analyzer = analyzer_for("es")
     text = "Las víctimas, y otra vez las víctimas."
-    spans = list(TermSpans(analyzer).spans(text, {"victim"}))
+    spans = list(PageTerms(analyzer).spans(text, {"victim"}))
     expected = [
         (t.pos, t.text, t.startchar, t.endchar)
         for t in analyzer(text, positions=True, chars=True)
