@@ -109,19 +109,24 @@ def auth_headers(token) -> dict:
     return {"Authorization": f"Bearer {token}"}
 
 
+def meeting_fields(code: str = "12MSP") -> dict:
+    """The JSON body of a valid meeting (12MSP's dates and venue) under ``code``."""
+    return {
+        "code": code,
+        "title": f"Meeting {code}",
+        "start_date": "2024-09-10",
+        "end_date": "2024-09-13",
+        "venue": "Geneva",
+        "body": "CCM",
+    }
+
+
 @pytest.fixture
 def make_meeting(client, auth_headers):
     """Create a meeting through the API; returns its JSON."""
 
     def make(code: str = "12MSP", **fields):
-        body = {
-            "code": code,
-            "title": f"Meeting {code}",
-            "start_date": "2024-09-10",
-            "end_date": "2024-09-13",
-            "venue": "Geneva",
-            "body": "CCM",
-        } | fields
+        body = meeting_fields(code) | fields
         response = client.post("/api/v1/meetings", json=body, headers=auth_headers)
         assert response.status_code == 201, response.get_json()
         return response.get_json()

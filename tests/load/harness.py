@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from tests.conftest import meeting_fields
 from tests.processes import (
     ROOT,
     VENV_BIN,
@@ -109,15 +110,7 @@ class LiveArchive:
         self.token = out.strip().splitlines()[-1]
 
     def create_meeting(self, code: str = MEETING) -> None:
-        body = {
-            "code": code,
-            "title": f"Meeting {code}",
-            "start_date": "2024-09-10",
-            "end_date": "2024-09-13",
-            "venue": "Geneva",
-            "body": "CCM",
-        }
-        status, raw = post_json(f"{self.base}/api/v1/meetings", body, self.headers)
+        status, raw = post_json(f"{self.base}/api/v1/meetings", meeting_fields(code), self.headers)
         assert status == 201, raw[:500]
 
     @property
