@@ -75,7 +75,7 @@ def test_enough_waiting_pages_are_indexed_without_waiting_for_the_batch_time(
     app, client, make_meeting, upload, run_jobs, monkeypatch
 ):
     app.config["INDEX_BATCH_SECONDS"] = 60.0
-    app.config["EXTRACT_TIME_LIMIT"] = 1.5
+    app.config["EXTRACT_TIME_LIMIT"] = 2.5
     monkeypatch.setattr(pipeline, "EARLY_FLUSH_PAGES", 2)
     make_meeting("12MSP")
     upload(data=slow_pdf(), filename="slow.pdf")  # keeps the pipeline from running dry
@@ -85,10 +85,13 @@ def test_enough_waiting_pages_are_indexed_without_waiting_for_the_batch_time(
 
     assert run_jobs() == 5
 
-    # the good files went into the index while the slow one was still being extracted
-    assert _generation(app) >= before + 3
+    # The good files went into the index while the slow one was still being extracted: with
+    # the batch time at 60 s, only waiting pages can cause a commit before the slow file's
+    # end. How many early commits there are depends on how the four small files' results
+    # arrive together (all at once on a loaded machine), so only the first one is certain.
+    assert _generation(app) >= before + 2
     assert _search_total(client, "quinquennial") == 4
-    assert _files(app)[0] == ("failed", "over the time limit (1.5 s)", None)
+    assert _files(app)[0] == ("failed", "over the time limit (2.5 s)", None)
 
 
 def test_a_document_deleted_before_its_extraction_stays_out_of_the_index(
