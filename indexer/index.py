@@ -56,6 +56,7 @@ from indexer import schema as schema_module
 from indexer.analysis import PageTerms, nfkc
 from indexer.phrases import phrase_by_bigrams
 from indexer.textcache import TextCache, validate_digest
+from indexer.writing import open_writer
 from storage.files import write_atomic
 
 __all__ = [
@@ -934,7 +935,7 @@ class SearchIndex:
             name, ix = live
             if create and _read_version(self.root / name) != schema_module.SCHEMA_VERSION:
                 raise IndexOutdatedError("The search index must be rebuilt (schema changed).")
-            writer = ix.writer(timeout=self.writer_timeout, limitmb=WRITER_LIMITMB)
+            writer = open_writer(ix, timeout=self.writer_timeout, limitmb=WRITER_LIMITMB)
             if self._read_pointer() == name:
                 return writer
             writer.cancel()
@@ -1265,8 +1266,8 @@ def _fill(
 def _bulk_writer(ix: FileIndex, procs: int) -> IndexWriter:
     """A writer for bulk loading; with procs > 1, one segment per process and no final merge."""
     if procs > 1:
-        return ix.writer(limitmb=WRITER_LIMITMB, procs=procs, multisegment=True)
-    return ix.writer(limitmb=WRITER_LIMITMB)
+        return open_writer(ix, limitmb=WRITER_LIMITMB, procs=procs, multisegment=True)
+    return open_writer(ix, limitmb=WRITER_LIMITMB)
 
 
 def _chunks(items: Iterable[_T], size: int) -> Iterator[list[_T]]:
