@@ -67,8 +67,10 @@ format: $(STAMP)
 
 test: $(STAMP) system-deps browser-deps translations lint
 	$(BIN)/python -m pytest
-	@# the browser tests serve from SQLite in both passes, so the PostgreSQL pass leaves them out
-	$(BIN)/python tests/postgres_server.py -- $(BIN)/python -m pytest -p no:cacheprovider -m "not browser"
+	@# the browser tests serve from SQLite in both passes, so the PostgreSQL pass leaves them out,
+	@# and the tests of indexer/ and storage/ (which never open a database) too
+	$(BIN)/python tests/postgres_server.py -- $(BIN)/python -m pytest -p no:cacheprovider -m "not browser" \
+		--ignore=tests/indexer --ignore=tests/storage
 
 bench: $(STAMP) system-deps
 	$(BIN)/python benchmarks/search.py --docs 2000 --runs 2
