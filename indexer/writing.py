@@ -49,7 +49,9 @@ from whoosh.writing import PostingPool as WhooshPostingPool
 #: a posting as the pool holds it: (fieldname, term bytes, docnum, weight, encoded value)
 Posting = tuple[str, bytes, int, float, bytes | None]
 
+#: postings are grouped by (fieldname, term bytes)
 _term_key = itemgetter(0, 1)
+#: a weight as Whoosh keeps it in a block (array "f")
 _FLOAT32 = struct.Struct("f")
 #: a terms table row starts with the lengths of its key and value (filetables._lengths)
 _ROW_LENGTHS = struct.Struct("!ii")
@@ -101,14 +103,15 @@ class FieldWriter(W3FieldWriter):
     def __init__(self, codec: W3Codec, storage: object, segment: object) -> None:
         super().__init__(codec, storage, segment)
         # the table has written its header: only its class changes, to the leaner add
-        assert type(self._tindex) is OrderedHashWriter and self._tindex.hashfn is md5_hash
+        if type(self._tindex) is not OrderedHashWriter or self._tindex.hashfn is not md5_hash:
+            raise TypeError(f"unexpected terms table {self._tindex!r} (a new Whoosh?)")
         self._tindex.__class__ = TermTable
 
     def add_postings(self, schema: Schema, lengths: object, items: Iterable[Posting]) -> None:
         """Write the sorted postings of a segment (what ``FieldWriter.add_postings`` does)."""
         lastfn: str | None = None
         lasttext = b""
-        field_lengths: list[int] | None = None
+        field_lengths: list[int | None] | None = None
         for (fieldname, btext), group in groupby(items, key=_term_key):
             if fieldname != lastfn:
                 if lastfn is not None and fieldname < lastfn:
@@ -130,6 +133,7 @@ class FieldWriter(W3FieldWriter):
             self.finish_field()
 
     def start_field(self, fieldname: str, fieldobj: object) -> None:
+        """Start a field's terms (and note the size of its encoded values)."""
         super().start_field(fieldname, fieldobj)
         self._value_size = self._format.fixed_value_size()
 
