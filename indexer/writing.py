@@ -55,8 +55,6 @@ _term_key = itemgetter(0, 1)
 _FLOAT32 = struct.Struct("f")
 #: a terms table row starts with the lengths of its key and value (filetables._lengths)
 _ROW_LENGTHS = struct.Struct("!ii")
-#: Whoosh's default memory for a writer's posting pool, in MB
-WHOOSH_LIMITMB = 128
 #: Whoosh's spelling pseudo-postings carry this docnum; they are not postings
 _SPELLING_DOCNUM = -1
 #: a block's pickled data shorter than this is stored uncompressed: zlib makes a short pickle
@@ -70,7 +68,7 @@ class PostingPool(WhooshPostingPool):
 
     def add(self, item: Posting) -> None:
         fieldname, tbytes, _, _, vbytes = item
-        self.fieldnames.add(fieldname)
+        # (Whoosh's add also collects the field names in a set that nothing reads.)
         # Whoosh's estimate of the item's size in memory (see TempfilePool.add)
         self.currentsize += 150 + len(fieldname) + 2 * len(tbytes) + len(vbytes or b"")
         if self.currentsize > self.limit:
@@ -288,11 +286,10 @@ class Codec(W3Codec):
         return segment
 
 
-def open_writer(ix: FileIndex, *, procs: int = 1, **options: object) -> IndexWriter:
-    """``ix.writer(procs=procs, **options)`` writing with this module's codec, and in one
-    process with its posting pool (Whoosh's writer has no option for the pool)."""
-    writer = ix.writer(procs=procs, codec=Codec(), **options)
+def open_writer(ix: FileIndex, *, limitmb: int, procs: int = 1, **options: object) -> IndexWriter:
+    """``ix.writer(limitmb=limitmb, procs=procs, **options)`` writing with this module's
+    codec, and in one process with its posting pool (Whoosh's writer has no option for it)."""
+    writer = ix.writer(limitmb=limitmb, procs=procs, codec=Codec(), **options)
     if procs <= 1:
-        limitmb = options.get("limitmb", WHOOSH_LIMITMB)
         writer.pool = PostingPool(writer._tempstorage, writer.newsegment, limitmb=limitmb)
     return writer

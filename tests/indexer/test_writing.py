@@ -24,8 +24,7 @@ from whoosh.writing import IndexWriter
 
 from indexer import schema as schema_module
 from indexer import writing
-from indexer.index import _add_pages
-from indexer.writing import open_writer
+from indexer.index import WRITER_LIMITMB, _add_pages
 from tests.indexer.test_matching import SPEECHES, UDHR, corpus
 
 pytestmark = pytest.mark.skipif(
@@ -36,27 +35,31 @@ OpenWriter = Callable[[FileIndex], IndexWriter]
 
 
 def whoosh_writer(ix: FileIndex) -> IndexWriter:
-    return ix.writer()
+    return ix.writer(limitmb=WRITER_LIMITMB)
 
 
-def build(directory: Path, open_writer: OpenWriter) -> FileIndex:
+def our_writer(ix: FileIndex) -> IndexWriter:
+    return writing.open_writer(ix, limitmb=WRITER_LIMITMB)
+
+
+def build(directory: Path, writer_of: OpenWriter) -> FileIndex:
     """The corpus in three commits: three segments."""
     directory.mkdir()
     ix = whoosh_index.create_in(str(directory), schema_module.SCHEMA)
     files = corpus()
     for start in range(0, len(files), 16):
-        writer = open_writer(ix)
+        writer = writer_of(ix)
         for record, pages in files[start : start + 16]:
             _add_pages(writer, record, pages)
         writer.commit()
     return ix
 
 
-def merged(ix: FileIndex, directory: Path, open_writer: OpenWriter) -> FileIndex:
+def merged(ix: FileIndex, directory: Path, writer_of: OpenWriter) -> FileIndex:
     """A copy of ``ix`` with its segments merged into one."""
     shutil.copytree(ix.storage.folder, directory)
     copy = whoosh_index.open_dir(str(directory))
-    open_writer(copy).commit(optimize=True)
+    writer_of(copy).commit(optimize=True)
     return copy
 
 
@@ -94,7 +97,7 @@ def contents(ix: FileIndex) -> tuple[list, list, list]:
 def segmented(tmp_path_factory: pytest.TempPathFactory) -> tuple[FileIndex, FileIndex]:
     """The corpus written by Whoosh's writer and by ours."""
     root = tmp_path_factory.mktemp("segmented")
-    return build(root / "whoosh", whoosh_writer), build(root / "ours", open_writer)
+    return build(root / "whoosh", whoosh_writer), build(root / "ours", our_writer)
 
 
 @pytest.fixture(scope="module", params=["three segments", "merged"])
@@ -109,7 +112,7 @@ def pair(
         return segmented
     root = tmp_path_factory.mktemp("merged")
     theirs, ours = segmented
-    return merged(theirs, root / "whoosh", whoosh_writer), merged(ours, root / "ours", open_writer)
+    return merged(theirs, root / "whoosh", whoosh_writer), merged(ours, root / "ours", our_writer)
 
 
 def test_the_index_holds_what_whooshs_writer_writes(pair: tuple[FileIndex, FileIndex]) -> None:
@@ -170,15 +173,20 @@ def test_only_blocks_worth_it_are_compressed_and_the_index_is_smaller(
                     seen["plain"] += 1
     assert seen["compressed"] > 0 and seen["plain"] > 0
 
-    def size(ix: FileIndex) -> int:
-        return sum(path.stat().st_size for path in Path(ix.storage.folder).glob("*.seg"))
+    def postings_bytes(ix: FileIndex) -> int:
+        """The size of the segments' postings files (inside their compound files)."""
+        total = 0
+        for segment in ix._segments():
+            files = segment.open_compound_file(ix.storage)
+            total += files.file_length(segment.make_filename(".pst"))
+        return total
 
-    assert size(ours) < size(theirs)
+    assert postings_bytes(ours) < postings_bytes(theirs)
 
 
 def test_postings_out_of_order_are_refused(tmp_path: Path) -> None:
     ix = whoosh_index.create_in(str(tmp_path), schema_module.SCHEMA)
-    writer = open_writer(ix)
+    writer = our_writer(ix)
     writer.add_document(key="1:1", page=1, text_en="peace")
     writer.add_document(key="1:2", page=2, text_en="war")
     postings = [
@@ -192,7 +200,7 @@ def test_postings_out_of_order_are_refused(tmp_path: Path) -> None:
 
 def test_a_rebuild_in_two_processes_uses_the_same_writer(tmp_path: Path) -> None:
     ix = whoosh_index.create_in(str(tmp_path), schema_module.SCHEMA)
-    writer = open_writer(ix, procs=2, multisegment=True)
+    writer = writing.open_writer(ix, limitmb=WRITER_LIMITMB, procs=2, multisegment=True)
     assert isinstance(writer.codec, writing.Codec)
     for record, pages in corpus()[:6]:
         _add_pages(writer, record, pages)
