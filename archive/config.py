@@ -62,10 +62,10 @@ def from_environment() -> dict:
         #: wrong or right, POSTs to /login allowed per account and per address
         "LOGIN_RATE_LIMIT": os.environ.get("ARCHIVE_LOGIN_RATE_LIMIT", "10 per minute"),
         "JSON_SORT_KEYS": False,
-        #: the namespace of OAI-PMH identifiers (oai:<this>:documents/42); else the request's host
         #: built meeting and delegation ZIPs kept under <data>/cache/zips, least recently
         #: served removed first past this total; 0 keeps none (every download is streamed)
         "ZIP_CACHE_MAX_BYTES": _int_env("ARCHIVE_ZIP_CACHE_MB", 5120) * MB,
+        #: the namespace of OAI-PMH identifiers (oai:<this>:documents/42); else the request's host
         "OAI_REPOSITORY_IDENTIFIER": os.environ.get("ARCHIVE_OAI_REPOSITORY_IDENTIFIER", ""),
     }
 

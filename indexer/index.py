@@ -1097,12 +1097,12 @@ class SearchIndex:
             cols = generation.columns
             filter_query, days = _filter_query(query), _day_bounds(query)
             allowed = generation.allowed(filter_query, days)
-            matching = parsed
+            evaluated = parsed
             if schema_module.BIGRAM_FIELD in searcher.schema:  # not in an outdated index
-                matching = phrase_by_bigrams(parsed)
+                evaluated = phrase_by_bigrams(parsed)
             matches = generation.matches(
                 (repr(parsed), f"{filter_query!r} {days}"),
-                lambda: _collect(searcher, matching, allowed, generation),
+                lambda: _collect(searcher, evaluated, allowed, generation),
             )
             by_date = parsed is None or query.sort == "date"
             start = (query.page - 1) * query.per_page

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from storage.files import abandoned, fsync_dir, writer_prefix
+from storage.files import fsync_dir, remove_abandoned, write_all, writer_prefix
 
 _DIGEST_RE = re.compile(r"[0-9a-f]{64}")
 _SHARD_RE = re.compile(r"[0-9a-f]{2}")
@@ -179,16 +179,7 @@ class BlobStore:
 
         Safe at any time, even while other processes upload: their writers are alive.
         """
-        removed = 0
-        with os.scandir(self.tmp_dir) as entries:
-            for entry in entries:
-                if abandoned(entry.name):
-                    try:
-                        os.unlink(entry.path)
-                        removed += 1
-                    except FileNotFoundError:
-                        continue
-        return removed
+        return remove_abandoned(self.tmp_dir)
 
     # -- reading -----------------------------------------------------------------
 
@@ -264,16 +255,8 @@ def _copy_hashing(
         if max_bytes is not None and size > max_bytes:
             raise BlobTooLarge(max_bytes)
         hasher.update(chunk)
-        _write_all(out, chunk)
+        write_all(out, chunk)
     return hasher.hexdigest(), size
-
-
-def _write_all(out: BinaryIO, chunk: bytes) -> None:
-    """Write every byte of ``chunk`` (an unbuffered file may write fewer per call)."""
-    view = memoryview(chunk)
-    while view:
-        written = out.write(view)
-        view = view[written:]
 
 
 def _make_dirs(path: Path, *, stop: Path) -> None:

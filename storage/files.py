@@ -6,6 +6,7 @@ import os
 import socket
 import tempfile
 from pathlib import Path
+from typing import BinaryIO
 
 
 def fsync_dir(path: Path) -> None:
@@ -70,3 +71,28 @@ def abandoned(name: str) -> bool:
     """Whether temp file ``name`` was being written by a process of this host that is gone."""
     pid, _ = temp_writer(name)
     return pid is not None and not process_alive(pid)
+
+
+def remove_abandoned(folder: Path) -> int:
+    """Remove the temp files in ``folder`` whose writing process, on this host, is gone;
+    return how many. Safe at any time: the files of live writers stay."""
+    removed = 0
+    try:
+        entries = list(os.scandir(folder))
+    except FileNotFoundError:
+        return 0
+    for entry in entries:
+        if abandoned(entry.name):
+            try:
+                os.unlink(entry.path)
+                removed += 1
+            except FileNotFoundError:
+                continue
+    return removed
+
+
+def write_all(out: BinaryIO, chunk: bytes) -> None:
+    """Write every byte of ``chunk`` (an unbuffered file may write fewer per call)."""
+    view = memoryview(chunk)
+    while view:
+        view = view[out.write(view) :]

@@ -22,7 +22,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from storage.files import abandoned, fsync_dir, process_alive, temp_writer, writer_prefix
+from storage.files import (
+    fsync_dir,
+    process_alive,
+    remove_abandoned,
+    temp_writer,
+    write_all,
+    writer_prefix,
+)
 
 _KEY_RE = re.compile(r"[0-9a-f]{64}")
 _SLOT_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
@@ -119,11 +126,7 @@ class ZipCache:
 
     def cleanup_abandoned(self) -> int:
         """Remove temp files whose writing process, on this host, no longer runs."""
-        removed = 0
-        for name in self._temp_names():
-            if abandoned(name):
-                removed += _unlink(self.tmp_dir / name)
-        return removed
+        return remove_abandoned(self.tmp_dir)
 
     def _temp_names(self) -> list[str]:
         try:
@@ -148,9 +151,7 @@ class CacheWriter:
         self.written = 0
 
     def write(self, chunk: bytes) -> None:
-        view = memoryview(chunk)
-        while view:  # an unbuffered write may take part of the chunk
-            view = view[self._file.write(view) :]
+        write_all(self._file, chunk)
         self.written += len(chunk)
 
     def commit(self) -> Path:

@@ -478,11 +478,9 @@ def _public_in_order(ids: list[int]) -> list[Document]:
     return [rows[i] for i in ids if i in rows]
 
 
-def meeting_archive(meeting: Meeting, documents: list[Document] | None = None) -> StoredZip:
-    """A meeting's public files by document type, with manifests (of `documents`, if given:
-    the meeting's export documents, loaded already)."""
-    if documents is None:
-        documents = metadata.meeting_export_documents(meeting)
+def meeting_archive(meeting: Meeting, documents: list[Document]) -> StoredZip:
+    """A meeting's public files by document type, with manifests (`documents`: the
+    meeting's export documents, loaded already)."""
     about = {
         "source": {
             "kind": "meeting",
@@ -509,12 +507,9 @@ def delegation_export_documents(delegation: Delegation) -> list[Document]:
     return list(db.session.scalars(query))
 
 
-def delegation_archive(
-    delegation: Delegation, documents: list[Document] | None = None
-) -> StoredZip:
-    """A delegation's public files across meetings, by meeting then document type."""
-    if documents is None:
-        documents = delegation_export_documents(delegation)
+def delegation_archive(delegation: Delegation, documents: list[Document]) -> StoredZip:
+    """A delegation's public files across meetings, by meeting then document type
+    (`documents`: its export documents, loaded already)."""
     about = {
         "source": {
             "kind": "delegation",

@@ -31,8 +31,6 @@ from indexer.extract import ExtractionPool, ExtractionResult, ExtractionServerEr
 #: jobs claimed at a time, and at most in flight per extraction process
 CLAIM_BATCH = 16
 IN_FLIGHT_PER_PROCESS = 32
-#: flush at once when this many pages are waiting, whatever the time
-FLUSH_PAGES = 4000
 #: flush without waiting for the batch time once this many pages are waiting: the index keeps
 #: pace with extraction, and the last batch, indexed on one core once extraction is done, stays
 #: small. Not much smaller: on a growing index (500 files) batches of 20 files cost 2.6 CPU ms per
@@ -121,7 +119,7 @@ class Pipeline:
         room = self.processes * IN_FLIGHT_PER_PROCESS - len(self.in_flight)
         if max_claims is not None:
             room = min(room, max_claims)
-        if room <= 0 or self._pages_ready() >= FLUSH_PAGES:
+        if room <= 0:
             return 0
         jobs = services.claim_batch(self.worker, min(room, CLAIM_BATCH))
         for job in jobs:
@@ -246,7 +244,7 @@ class Pipeline:
             failed_ids = {job_id for job_ids, _ in failed for job_id in job_ids}
             for item in items:  # keep no outcome of a file whose document was not indexed
                 if item.job_id in failed_ids and item.file_id is not None:
-                    file = db.session.get(File, item.file_id)
+                    file = files.get(item.file_id)
                     if file is not None:
                         db.session.expire(file)
         services.mark_done([item.job_id for item in items if item.job_id not in failed_ids])
