@@ -74,7 +74,7 @@ def test_enospc_from_the_blob_write_is_a_507_and_leaves_nothing(
     app, client, auth_headers, make_meeting, data_dir, monkeypatch
 ):
     make_meeting("12MSP")
-    real_write = blobstore._write_all
+    real_write = blobstore.write_all
     writes = []
 
     def disk_fills_up(out, chunk):
@@ -84,7 +84,7 @@ def test_enospc_from_the_blob_write_is_a_507_and_leaves_nothing(
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         real_write(out, chunk)
 
-    monkeypatch.setattr(blobstore, "_write_all", disk_fills_up)
+    monkeypatch.setattr(blobstore, "write_all", disk_fills_up)
     form = {
         "meeting": "12MSP",
         "doc_type": "statement",
@@ -102,6 +102,6 @@ def test_enospc_from_the_blob_write_is_a_507_and_leaves_nothing(
         for model in (Document, File, Job):
             assert db.session.scalar(select(func.count()).select_from(model)) == 0
 
-    monkeypatch.setattr(blobstore, "_write_all", real_write)
+    monkeypatch.setattr(blobstore, "write_all", real_write)
     response = client.post("/api/v1/documents", headers=auth_headers, **body)
     assert response.status_code == 201
